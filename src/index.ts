@@ -1,0 +1,7 @@
+export { invoke$, type InvokeInput, type InvokeConfig, type JsonBody, type StreamResponseMetadata } from './invoke.js';
+export {
+  SageMakerStreamError,
+  type SageMakerStreamErrorKind,
+  type SageMakerStreamErrorInit,
+} from './errors/SageMakerStreamError.js';
+export * from './operators/index.js';

@@ -1,0 +1,202 @@
+import { SageMakerStreamError, type SageMakerStreamErrorKind } from '../errors/SageMakerStreamError.js';
+
+/** What the caller of {@link toStreamError} knows about the request that failed. @internal */
+export interface ErrorContext {
+  readonly endpointName?: string | undefined;
+  readonly requestId?: string | undefined;
+  readonly afterFirstByte?: boolean | undefined;
+  /** The request body as text, so that a server message echoing it can be redacted. */
+  readonly requestBody?: string | undefined;
+}
+
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ThrottledException',
+  'SlowDown',
+  'BandwidthLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
+
+/** Node/undici socket error codes: transient ones are retryable. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([...TRANSIENT_CODES, 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+const MAX_DETAIL = 300;
+
+interface Fields {
+  name: string;
+  message: string;
+  code: string | undefined;
+  httpStatusCode: number | undefined;
+  requestId: string | undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+function rec(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+}
+
+function fieldsOf(error: unknown): Fields {
+  const o = rec(error) ?? {};
+  const meta = rec(o['$metadata']);
+  return {
+    name: str(o['name']) ?? (error instanceof Error ? error.constructor.name : typeof error),
+    message: str(o['message']) ?? str(o['Message']) ?? (typeof error === 'string' ? error : ''),
+    code: str(o['code']),
+    httpStatusCode: num(meta?.['httpStatusCode']),
+    requestId: str(meta?.['requestId']),
+  };
+}
+
+/**
+ * Makes a server or container message safe to put into `Error.message`: keeps the first line,
+ * cuts it to 300 characters, removes anything that looks like an AWS credential or signature,
+ * and replaces the request body if the server echoed it.
+ *
+ * @internal
+ */
+export function safeDetail(text: string, requestBody?: string): string {
+  let s = text.split('\n', 1)[0] ?? '';
+  if (requestBody !== undefined && requestBody.length >= 8) s = s.split(requestBody).join('[request body]');
+  s = s
+    .replace(/\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g, '[redacted]')
+    .replace(/(Signature|Credential|X-Amz-Security-Token|X-Amz-Signature|Authorization)=?[:=]\s*[^\s,;]+/gi, '$1=[redacted]');
+  return s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL)}…` : s;
+}
+
+function describe(kind: SageMakerStreamErrorKind): string {
+  switch (kind) {
+    case 'model-stream':
+      return 'the model stream failed (ModelStreamError)';
+    case 'internal-stream-failure':
+      return 'SageMaker broke the stream (InternalStreamFailure); it can be retried';
+    case 'model':
+      return 'the model container returned an error';
+    case 'validation':
+      return 'the request was rejected as invalid; check the endpoint name, region and input';
+    case 'throttling':
+      return 'the request was throttled; slow down and retry';
+    case 'service-unavailable':
+      return 'SageMaker is unavailable; retry later';
+    case 'internal-failure':
+      return 'SageMaker failed internally; retry later';
+    case 'model-not-ready':
+      return 'the model is not ready yet; retry later';
+    case 'network':
+      return 'the connection to SageMaker failed';
+    case 'timeout':
+      return 'the stream timed out';
+    case 'decode':
+      return 'the response could not be decoded';
+    case 'aborted':
+      return 'the request was aborted';
+    case 'unknown':
+      return 'the request failed';
+  }
+}
+
+/**
+ * Builds the end-user-safe message of an error: `SageMaker endpoint "x": <what happened> (<code>): <detail>`.
+ *
+ * @internal
+ */
+export function buildMessage(
+  kind: SageMakerStreamErrorKind,
+  parts: { endpointName?: string | undefined; code?: string | undefined; detail?: string | undefined },
+): string {
+  const where = parts.endpointName === undefined ? 'SageMaker' : `SageMaker endpoint "${parts.endpointName}"`;
+  const code = parts.code === undefined ? '' : ` [${parts.code}]`;
+  const detail = parts.detail === undefined || parts.detail === '' ? '' : `: ${parts.detail}`;
+  return `${where}: ${describe(kind)}${code}${detail}`;
+}
+
+function classify(f: Fields, o: Record<string, unknown>): { kind: SageMakerStreamErrorKind; retryable: boolean } {
+  switch (f.name) {
+    case 'ModelStreamError':
+      return { kind: 'model-stream', retryable: false };
+    case 'InternalStreamFailure':
+      return { kind: 'internal-stream-failure', retryable: true };
+    case 'ModelError':
+      return { kind: 'model', retryable: false };
+    case 'ValidationError':
+    case 'ValidationException':
+      return { kind: 'validation', retryable: false };
+    case 'ModelNotReadyException':
+      return { kind: 'model-not-ready', retryable: true };
+    case 'ServiceUnavailable':
+    case 'ServiceUnavailableException':
+      return { kind: 'service-unavailable', retryable: true };
+    case 'InternalFailure':
+    case 'InternalServerError':
+    case 'InternalServerException':
+    case 'InternalDependencyException':
+      return { kind: 'internal-failure', retryable: true };
+    case 'TimeoutError':
+    case 'RequestTimeout':
+    case 'RequestTimeoutException':
+      return { kind: 'timeout', retryable: false };
+    case 'AbortError':
+      return { kind: 'aborted', retryable: false };
+    case 'SyntaxError':
+      return { kind: 'decode', retryable: false };
+    default:
+      break;
+  }
+  if (THROTTLING_NAMES.has(f.name)) return { kind: 'throttling', retryable: true };
+  if (f.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return { kind: 'decode', retryable: false };
+  const code = f.code ?? str(rec(o['cause'])?.['code']);
+  if (code !== undefined && NETWORK_CODES.has(code)) return { kind: 'network', retryable: TRANSIENT_CODES.has(code) };
+  // What the event-stream decoder throws when the body ends mid-frame or a CRC is wrong.
+  if (/^(aborted|socket hang up|Truncated event message received|The (message|prelude) checksum)/.test(f.message)) {
+    return { kind: 'network', retryable: true };
+  }
+  if (f.httpStatusCode === 429) return { kind: 'throttling', retryable: true };
+  if (f.httpStatusCode === 503) return { kind: 'service-unavailable', retryable: true };
+  if (f.httpStatusCode !== undefined && f.httpStatusCode >= 500) return { kind: 'internal-failure', retryable: true };
+  return { kind: 'unknown', retryable: false };
+}
+
+/**
+ * Maps anything thrown while streaming from SageMaker (an SDK exception, a stream exception, a
+ * Node network error, a `SyntaxError`, anything) to a {@link SageMakerStreamError}. Errors that
+ * already are one are returned unchanged, so mapping twice is harmless.
+ *
+ * Errors are recognised by `name` and `code`, never by `instanceof`, so that any copy of the
+ * SDK works.
+ *
+ * @internal
+ */
+export function toStreamError(error: unknown, context: ErrorContext = {}): SageMakerStreamError {
+  if (SageMakerStreamError.isInstance(error)) return error;
+  const o = rec(error) ?? {};
+  const f = fieldsOf(error);
+  const { kind, retryable } = classify(f, o);
+  const errorCode = str(o['ErrorCode']) ?? (kind === 'unknown' || kind === 'network' ? (f.code ?? f.name) : undefined);
+  // Only service and container messages are shown; those of local errors (network, decode,
+  // unknown) can carry hostnames or fragments of data and are kept in `cause`.
+  const showDetail = kind !== 'unknown' && kind !== 'network' && kind !== 'decode' && kind !== 'aborted';
+  const detail = showDetail ? safeDetail(f.message.replace(/\n\s*Deserialization error:.*$/s, ''), context.requestBody) : undefined;
+  return new SageMakerStreamError({
+    kind,
+    retryable,
+    message: buildMessage(kind, { endpointName: context.endpointName, code: errorCode, detail }),
+    endpointName: context.endpointName,
+    requestId: f.requestId ?? context.requestId,
+    afterFirstByte: context.afterFirstByte,
+    errorCode,
+    statusCode: num(o['OriginalStatusCode']),
+    httpStatusCode: f.httpStatusCode,
+    logStreamArn: str(o['LogStreamArn']),
+    cause: error,
+  });
+}

@@ -1,0 +1,258 @@
+import {
+  InvokeEndpointWithResponseStreamCommand,
+  type InvokeEndpointWithResponseStreamCommandInput,
+  type SageMakerRuntimeClient,
+} from '@aws-sdk/client-sagemaker-runtime';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { Observable } from 'rxjs';
+import { SageMakerStreamError, type SageMakerStreamErrorKind } from './errors/SageMakerStreamError.js';
+import { buildMessage, toStreamError } from './internal/classify.js';
+
+/**
+ * A JSON value a request `Body` may be given as; it is sent JSON-encoded.
+ *
+ * @public
+ */
+export type JsonBody = { readonly [key: string]: unknown } | readonly unknown[];
+
+/**
+ * The input of {@link invoke$}: the SDK's `InvokeEndpointWithResponseStreamCommandInput`, except
+ * that `Body` may also be a string (sent as UTF-8) or a plain object or array (sent as JSON, with
+ * `ContentType` defaulting to `application/json`).
+ *
+ * @public
+ */
+export type InvokeInput = Omit<InvokeEndpointWithResponseStreamCommandInput, 'Body'> & {
+  readonly Body: Uint8Array | string | JsonBody | undefined;
+};
+
+/**
+ * What SageMaker says about the response, reported once the stream has started.
+ *
+ * @public
+ */
+export interface StreamResponseMetadata {
+  /** The endpoint invoked. */
+  readonly endpointName: string;
+  /** The MIME type of the container's output (`X-Amzn-SageMaker-Content-Type`). */
+  readonly contentType: string | undefined;
+  /** The production variant that served the request. */
+  readonly invokedProductionVariant: string | undefined;
+  /** `X-Amzn-SageMaker-Custom-Attributes` from the container. */
+  readonly customAttributes: string | undefined;
+  /** SageMaker's request id. */
+  readonly requestId: string | undefined;
+  /** How many HTTP attempts the SDK made before the stream started (its own retries). */
+  readonly attempts: number | undefined;
+}
+
+/**
+ * Options of {@link invoke$}.
+ *
+ * @public
+ */
+export interface InvokeConfig {
+  /** Aborting this signal aborts the request; the Observable errors with kind `aborted`. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * The longest wait from subscribing to the first payload part, in ms. When it elapses the
+   * request is aborted and the Observable errors with kind `timeout`.
+   *
+   * @defaultValue no limit
+   */
+  readonly firstByteTimeout?: number | undefined;
+  /**
+   * The longest silence between two payload parts, in ms (and before the first one when
+   * `firstByteTimeout` is not set). When it elapses the request is aborted and the Observable
+   * errors with kind `timeout`.
+   *
+   * @defaultValue no limit
+   */
+  readonly idleTimeout?: number | undefined;
+  /** Called once the stream has started, before the first part is emitted. */
+  readonly onResponse?: ((metadata: StreamResponseMetadata) => void) | undefined;
+}
+
+function isPlainJson(body: unknown): body is JsonBody {
+  if (Array.isArray(body)) return true;
+  if (typeof body !== 'object' || body === null) return false;
+  const proto: unknown = Object.getPrototypeOf(body);
+  return proto === Object.prototype || proto === null;
+}
+
+function validationError(message: string, endpointName: string | undefined): SageMakerStreamError {
+  return new SageMakerStreamError({ kind: 'validation', message: buildMessage('validation', { endpointName, detail: message }), endpointName });
+}
+
+/** Builds the SDK input; never touches the caller's object. */
+function toCommandInput(input: InvokeInput): InvokeEndpointWithResponseStreamCommandInput {
+  const body: unknown = input.Body;
+  if (typeof input.EndpointName !== 'string' || input.EndpointName === '') {
+    throw validationError('EndpointName must be a non-empty string', undefined);
+  }
+  if (body instanceof Uint8Array) return { ...input, Body: body };
+  if (typeof body === 'string') return { ...input, Body: fromUtf8(body) };
+  if (isPlainJson(body)) {
+    return { ...input, Body: fromUtf8(JSON.stringify(body)), ContentType: input.ContentType ?? 'application/json' };
+  }
+  throw validationError('Body must be a Uint8Array, a string, or a plain object or array', input.EndpointName);
+}
+
+function timeoutError(which: 'firstByteTimeout' | 'idleTimeout', ms: number, endpointName: string, afterFirstByte: boolean, requestId: string | undefined): SageMakerStreamError {
+  const kind: SageMakerStreamErrorKind = 'timeout';
+  const detail = which === 'firstByteTimeout' ? `no payload within ${ms} ms (firstByteTimeout)` : `no payload for ${ms} ms (idleTimeout)`;
+  return new SageMakerStreamError({ kind, message: buildMessage(kind, { endpointName, detail }), endpointName, afterFirstByte, requestId });
+}
+
+/**
+ * Streams a SageMaker endpoint's response (`InvokeEndpointWithResponseStream`) as a cold
+ * Observable of the bytes of each `PayloadPart`, in order.
+ *
+ * - Cold: nothing is sent before subscribing; every subscription sends exactly one request.
+ * - Unsubscribing (`take`, `takeUntil`, `switchMap`, `takeUntilDestroyed`, a closed SSE
+ *   connection) aborts the HTTP request at once, also while the stream is stalled; the socket is
+ *   closed. (Leaving a `for await` over the SDK's `Body` does not do this.)
+ * - Every error is a {@link SageMakerStreamError}, whether `send()` rejected (`ModelError`,
+ *   `ValidationError`, throttling, ...) or the body iterator threw mid-stream (`ModelStreamError`,
+ *   `InternalStreamFailure`, a reset connection); every part received before it has been emitted.
+ * - The client is yours (region, credentials, retries, `maxSockets`); the input is never mutated.
+ *
+ * ```
+ * subscribe:   ^-----------------!      (unsubscribe aborts the request)
+ * result:      ---[..]--[..]--[..]-
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+ * import { invoke$, tokens } from 'rx-sagemaker';
+ *
+ * const client = new SageMakerRuntimeClient({ region: 'us-east-1' });
+ * invoke$(
+ *   client,
+ *   { EndpointName: 'my-llm', Body: { inputs: 'Tell me a story', parameters: { max_new_tokens: 200 }, stream: true } },
+ *   { firstByteTimeout: 30_000, idleTimeout: 10_000, onResponse: (m) => console.log(m.invokedProductionVariant) },
+ * )
+ *   .pipe(tokens())
+ *   .subscribe({ next: (t) => process.stdout.write(t), error: (e) => console.error(e.kind, e.message) });
+ * ```
+ * @param client - your `SageMakerRuntimeClient`.
+ * @param input - the command input; `Body` may be bytes, a string or a JSON value.
+ * @param config - timeouts, an abort signal and a metadata callback; see {@link InvokeConfig}.
+ * @returns a cold Observable of payload bytes.
+ * @public
+ */
+export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, config: InvokeConfig = {}): Observable<Uint8Array> {
+  return new Observable<Uint8Array>((subscriber) => {
+    const endpointName = input.EndpointName ?? '';
+    let commandInput: InvokeEndpointWithResponseStreamCommandInput;
+    try {
+      commandInput = toCommandInput(input);
+    } catch (e) {
+      subscriber.error(toStreamError(e));
+      return undefined;
+    }
+    const controller = new AbortController();
+    const { signal, firstByteTimeout, idleTimeout, onResponse } = config;
+    let afterFirstByte = false;
+    let requestId: string | undefined;
+    let lastPartAt = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const fail = (error: SageMakerStreamError): void => {
+      if (!subscriber.closed) subscriber.error(error);
+    };
+
+    // One timer at a time: for the first byte, then for idleness. The idle timer is not re-armed
+    // per part; when it fires it checks the time of the last part and re-arms for the rest.
+    const armIdle = (wait: number): void => {
+      timer = setTimeout(() => {
+        const idle = performance.now() - lastPartAt;
+        if (idleTimeout !== undefined && idle < idleTimeout) armIdle(idleTimeout - idle);
+        else fail(timeoutError('idleTimeout', idleTimeout ?? 0, endpointName, afterFirstByte, requestId));
+      }, wait);
+    };
+    if (firstByteTimeout !== undefined) {
+      timer = setTimeout(() => fail(timeoutError('firstByteTimeout', firstByteTimeout, endpointName, false, requestId)), firstByteTimeout);
+    } else if (idleTimeout !== undefined) {
+      lastPartAt = performance.now();
+      armIdle(idleTimeout);
+    }
+
+    const onAbort = (): void => {
+      fail(
+        new SageMakerStreamError({
+          kind: 'aborted',
+          message: buildMessage('aborted', { endpointName }),
+          endpointName,
+          afterFirstByte,
+          requestId,
+          cause: signal?.reason,
+        }),
+      );
+    };
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        onAbort();
+        return undefined;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+
+    const run = async (): Promise<void> => {
+      const output = await client.send(new InvokeEndpointWithResponseStreamCommand(commandInput), {
+        abortSignal: controller.signal,
+      });
+      if (subscriber.closed) return;
+      requestId = output.$metadata.requestId;
+      onResponse?.({
+        endpointName,
+        contentType: output.ContentType,
+        invokedProductionVariant: output.InvokedProductionVariant,
+        customAttributes: output.CustomAttributes,
+        requestId,
+        attempts: output.$metadata.attempts,
+      });
+      const body = output.Body;
+      if (body !== undefined) {
+        for await (const event of body) {
+          if (subscriber.closed) return;
+          const bytes = event.PayloadPart?.Bytes;
+          if (bytes !== undefined) {
+            if (!afterFirstByte) {
+              afterFirstByte = true;
+              if (firstByteTimeout !== undefined) {
+                clearTimeout(timer);
+                if (idleTimeout !== undefined) armIdle(idleTimeout);
+              }
+            }
+            if (idleTimeout !== undefined) lastPartAt = performance.now();
+            subscriber.next(bytes);
+          } else if (event.ModelStreamError !== undefined) {
+            throw event.ModelStreamError; // an exception framed as an event: same meaning
+          } else if (event.InternalStreamFailure !== undefined) {
+            throw event.InternalStreamFailure;
+          }
+          // Unknown union members are skipped.
+        }
+      }
+      if (!subscriber.closed) subscriber.complete();
+    };
+
+    run().catch((err: unknown) => {
+      if (subscriber.closed) return; // we aborted it: unsubscribed, timed out or signalled
+      fail(toStreamError(err, { endpointName, requestId, afterFirstByte, requestBody: bodyText(commandInput.Body) }));
+    });
+
+    return () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      controller.abort();
+    };
+  });
+}
+
+function bodyText(body: unknown): string | undefined {
+  if (!(body instanceof Uint8Array) || body.length > 1_000_000) return undefined;
+  return toUtf8(body);
+}

@@ -1,0 +1,11 @@
+export { decodeUtf8, type DecodeUtf8Config } from './decodeUtf8.js';
+export { splitLines, type SplitLinesConfig } from './splitLines.js';
+export { parseJsonLines } from './parseJsonLines.js';
+export { parseSse, type SseEvent } from './parseSse.js';
+export { tokens, type TokensConfig } from './tokens.js';
+export { mapStreamErrors, type MapStreamErrorsConfig } from './mapStreamErrors.js';
+export {
+  retryOnStreamFailure,
+  type RetryOnStreamFailureConfig,
+  type RetryNotice,
+} from './retryOnStreamFailure.js';
