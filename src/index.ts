@@ -5,3 +5,4 @@ export {
   type SageMakerStreamErrorInit,
 } from './errors/SageMakerStreamError.js';
 export * from './operators/index.js';
+export { TOKEN_FORMATS, type TokenFormat } from './formats/schemas.js';

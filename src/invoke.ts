@@ -7,6 +7,7 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { Observable } from 'rxjs';
 import { SageMakerStreamError, type SageMakerStreamErrorKind } from './errors/SageMakerStreamError.js';
 import { buildMessage, toStreamError } from './internal/classify.js';
+import { contentTypeHints } from './internal/responseHints.js';
 
 /**
  * A JSON value a request `Body` may be given as; it is sent JSON-encoded.
@@ -221,6 +222,7 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
           if (bytes !== undefined) {
             if (!afterFirstByte) {
               afterFirstByte = true;
+              if (output.ContentType !== undefined) contentTypeHints.set(bytes, output.ContentType);
               if (firstByteTimeout !== undefined) {
                 clearTimeout(timer);
                 if (idleTimeout !== undefined) armIdle(idleTimeout);

@@ -10,6 +10,10 @@ export interface LineSplitter {
   feed(chunk: string): void;
   /** Emits the unterminated last line, if any. */
   end(): void;
+  /** The unterminated tail buffered so far (joined once). */
+  tail(): string;
+  /** Replaces the unterminated tail (after a caller consumed part of it). */
+  setTail(text: string): void;
 }
 
 const LF = 10;
@@ -88,6 +92,14 @@ export function createLineSplitter(onLine: (line: string) => void, maxLineLength
     end() {
       if (pending > 0) emit('');
       fragments = [];
+    },
+    tail() {
+      if (fragments.length > 1) fragments = [fragments.join('')];
+      return fragments[0] ?? '';
+    },
+    setTail(text) {
+      fragments = text === '' ? [] : [text];
+      pending = text.length;
     },
   };
 }

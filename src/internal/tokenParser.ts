@@ -1,35 +1,50 @@
 import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
-import { extractText, inBandError, type ExtractOptions } from '../formats/extract.js';
-import { buildMessage } from './classify.js';
+import { EXTRACTORS, detectFormat, inBandError, type ExtractState, type Fields, type TokenFormat } from '../formats/schemas.js';
+import { buildMessage, toStreamError } from './classify.js';
+import { splitJsonValues } from './json.js';
 import { createLineSplitter, type LineSplitter } from './lines.js';
-import { createSseParser, type SseEvent } from './sse.js';
+import { createSseParser } from './sse.js';
 
 /** The framing detected from the first bytes of a stream. @internal */
 export type Framing = 'sse' | 'json' | 'text';
 
+/** A user-supplied extractor: the text of one JSON value (or SSE data / text chunk), if any. @internal */
+export type CustomExtractor = (value: unknown) => string | null | undefined;
+
 /** Options of the token parser. @internal */
-export interface TokenParserOptions extends ExtractOptions {
+export interface TokenParserOptions {
+  readonly includeSpecial: boolean;
+  readonly choiceIndex: number;
   readonly maxLineLength?: number | undefined;
+  readonly format?: TokenFormat | undefined;
+  readonly extract?: CustomExtractor | undefined;
+  readonly contentType?: string | undefined;
 }
 
-/** A push parser from decoded text to tokens. @internal */
+/** Receives each value's fields; `fields` is reused, so copy what you keep. @internal */
+export type TokenSink = (fields: Readonly<Fields>, format: TokenFormat | 'custom') => void;
+
+/** A push parser from decoded text to token fields. @internal */
 export interface TokenParser {
-  /** Feeds decoded text; calls `onToken` for every token; throws a `SageMakerStreamError` on bad input or an in-band error. */
+  /** Feeds decoded text; throws a `SageMakerStreamError` on bad input or an in-band error. */
   feed(text: string): void;
   /** Flushes what is buffered (an unterminated line, an undecided prefix). */
   end(): void;
   /** The framing, once detected. */
   readonly framing: Framing | undefined;
+  /** The payload format, once detected. */
+  readonly format: TokenFormat | 'custom' | undefined;
 }
 
 const SSE_FIELDS = ['data:', 'event:', 'id:', 'retry:'];
+const JSON_CONTENT_TYPE = /json/i;
 
 /**
  * Decides the framing from the first non-whitespace characters (formats.md §1, stage A):
- * `{` or `[` → JSON lines; `:` or an SSE field name with its colon → SSE; anything else → text.
- * Returns `undefined` while the prefix could still become an SSE field name.
+ * `{` or `[` → JSON; `:` or an SSE field name with its colon → SSE; anything else → text.
+ * `undefined` while the prefix could still become an SSE field name.
  */
-function detect(head: string): Framing | undefined {
+function detectFraming(head: string): Framing | undefined {
   let i = 0;
   while (i < head.length && /\s|\uFEFF/.test(head[i] as string)) i++;
   if (i === head.length) return undefined;
@@ -45,45 +60,113 @@ function detect(head: string): Framing | undefined {
   return maybe ? undefined : 'text';
 }
 
+/** Thrown inside a feed when the first JSON-looking line turns out not to be JSON. */
+const NOT_JSON = Symbol('not-json');
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /**
- * The parser behind `tokens()`: detects the framing once per stream, then splits lines, parses
- * SSE and JSON, and extracts token texts. Holds no rxjs; the operator only adapts it.
+ * The parser behind `tokens()` and `tokenEvents()`. Detects the framing once per stream from the
+ * first characters, and the payload format from the first JSON value that proves one; then
+ * splits lines, parses SSE and JSON (also values written back to back with no newline), and
+ * extracts each value's fields. Holds no rxjs; the operators only adapt it.
  *
  * @internal
  */
-export function createTokenParser(options: TokenParserOptions, onToken: (text: string) => void): TokenParser {
-  let framing: Framing | undefined;
+export function createTokenParser(options: TokenParserOptions, sink: TokenSink): TokenParser {
+  const forced = options.format;
+  const extract = options.extract;
+  let framing: Framing | undefined = forced === 'text' ? 'text' : undefined;
+  let format: TokenFormat | 'custom' | undefined = extract !== undefined ? 'custom' : forced;
   let head = '';
-  let done = false; // `[DONE]` seen: the rest is ignored
+  let probe: string[] | undefined; // raw text kept until the first JSON value proves the framing
+  let done = false; // SSE `[DONE]` seen: the rest is ignored
   let lineNumber = 0;
   let lines: LineSplitter | undefined;
+  let endSse: (() => void) | undefined;
+  const state: ExtractState = { choiceIndex: options.choiceIndex, previous: '' };
+  const fields: Fields = { text: undefined, special: false, finishReason: undefined, promptTokens: undefined, completionTokens: undefined, logprob: undefined };
 
-  const handleJson = (text: string, line: number): void => {
+  const reset = (text: string | undefined): Fields => {
+    fields.text = text;
+    fields.special = false;
+    fields.finishReason = undefined;
+    fields.promptTokens = undefined;
+    fields.completionTokens = undefined;
+    fields.logprob = undefined;
+    return fields;
+  };
+
+  const decodeError = (detail: string, cause?: unknown): SageMakerStreamError =>
+    new SageMakerStreamError({
+      kind: 'decode',
+      message: buildMessage('decode', { detail }),
+      lineNumber,
+      afterFirstByte: true,
+      cause,
+    });
+
+  const runCustom = (value: unknown): void => {
+    let text: string | null | undefined;
+    try {
+      text = (extract as CustomExtractor)(value);
+    } catch (e) {
+      throw toStreamError(e);
+    }
+    if (typeof text === 'string') sink(reset(text), 'custom');
+  };
+
+  const handleValue = (value: unknown): void => {
+    if (extract !== undefined) return runCustom(value);
+    let v = value;
+    if (Array.isArray(v)) v = v[options.choiceIndex]; // a batch answer: one element per prompt
+    if (!isObj(v)) return;
+    const err = inBandError(v);
+    if (format === undefined) format = detectFormat(v);
+    if (format === undefined || format === 'custom' || format === 'text') {
+      if (err !== undefined) throw err;
+      if (Array.isArray(v['choices'])) return; // a usage-only chunk before any choice
+      const keys = Object.keys(v).slice(0, 6).join(', ');
+      throw decodeError(`unrecognised stream format (first object has keys: ${keys}); pass tokens({ format }) or tokens({ extract })`);
+    }
+    EXTRACTORS[format](v, reset(undefined), state);
+    sink(fields, format);
+    if (err !== undefined) throw err;
+  };
+
+  const handleJsonText = (text: string): void => {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (cause) {
-      throw new SageMakerStreamError({
-        kind: 'decode',
-        message: buildMessage('decode', {
-          detail: `malformed JSON on line ${line}: ${JSON.stringify(text.slice(0, 40))}`,
-        }),
-        lineNumber: line,
-        afterFirstByte: true,
-        cause,
-      });
+      // Several values back to back on one line (`}{`)? Parse them all before handling any.
+      const { values, rest } = splitJsonValues(text);
+      const parsed: unknown[] = [];
+      if (rest.trim() === '') {
+        for (const piece of values) {
+          try {
+            parsed.push(JSON.parse(piece));
+          } catch {
+            break;
+          }
+        }
+      }
+      if (parsed.length === 0 || parsed.length !== values.length) {
+        if (probe !== undefined) throw NOT_JSON;
+        throw decodeError(`malformed JSON on line ${lineNumber}: ${JSON.stringify(text.slice(0, 40))}`, cause);
+      }
+      probe = undefined;
+      for (const v of parsed) handleValue(v);
+      return;
     }
-    if (typeof value !== 'object' || value === null) return;
-    const o = value as Record<string, unknown>;
-    const err = inBandError(o);
-    if (err !== undefined) throw err;
-    const t = extractText(o, options);
-    if (t !== undefined) onToken(t);
+    probe = undefined;
+    handleValue(value);
   };
 
-  const onSse = (event: SseEvent): void => {
+  const onSseData = (data: string): void => {
     if (done) return;
-    const data = event.data;
     const trimmed = data.trim();
     if (trimmed === '') return;
     if (trimmed === '[DONE]') {
@@ -91,47 +174,90 @@ export function createTokenParser(options: TokenParserOptions, onToken: (text: s
       return;
     }
     const c = trimmed.charCodeAt(0);
-    if (c === 123 || c === 91) handleJson(trimmed, lineNumber);
-    else onToken(data); // a text-only event stream
+    if (c === 123 || c === 91) handleJsonText(trimmed);
+    else if (extract !== undefined) runCustom(data);
+    else sink(reset(data), 'text'); // a text-only event stream
+  };
+
+  /** JSON framing: a value may also end without a newline (`}{`, or the last one of a part). */
+  const eagerTail = (): void => {
+    if (lines === undefined) return;
+    const tail = lines.tail();
+    let last = tail.length - 1;
+    while (last >= 0 && tail.charCodeAt(last) <= 32) last--;
+    const c = tail.charCodeAt(last);
+    if (c !== 125 && c !== 93) return;
+    const { values, rest } = splitJsonValues(tail);
+    if (values.length === 0) return;
+    lines.setTail(rest);
+    // No line count here: the newline that may follow still ends this line.
+    for (const piece of values) handleJsonText(piece);
   };
 
   const start = (f: Framing): void => {
     framing = f;
     if (f === 'text') return;
-    const sse = f === 'sse' ? createSseParser(onSse) : undefined;
-    lines = createLineSplitter((line) => {
-      lineNumber++;
-      if (sse !== undefined) return sse.line(line);
-      if (line.trim() === '') return;
-      handleJson(line, lineNumber);
-    }, options.maxLineLength);
-    if (sse !== undefined) {
-      const flushLines = lines;
-      lines = {
-        feed: (t) => flushLines.feed(t),
-        end: () => {
-          flushLines.end();
-          sse.end();
-        },
-      };
+    if (f === 'json' && format !== 'custom' && forced === undefined && !JSON_CONTENT_TYPE.test(options.contentType ?? '')) {
+      probe = [];
     }
+    if (f === 'sse') {
+      const sse = createSseParser((event) => onSseData(event.data));
+      lines = createLineSplitter((line) => {
+        lineNumber++;
+        sse.line(line);
+      }, options.maxLineLength);
+      endSse = () => sse.end();
+    } else {
+      lines = createLineSplitter((line) => {
+        lineNumber++;
+        if (line.trim() !== '') handleJsonText(line);
+      }, options.maxLineLength);
+    }
+  };
+
+  /** The first JSON-looking line was not JSON: the stream is plain text after all. */
+  const fallBackToText = (): void => {
+    const raw = (probe ?? []).join('');
+    probe = undefined;
+    lines = undefined;
+    framing = 'text';
+    format = extract !== undefined ? 'custom' : undefined;
+    if (raw !== '') emitText(raw);
+  };
+
+  const emitText = (text: string): void => {
+    if (extract !== undefined) runCustom(text);
+    else sink(reset(text), 'text');
   };
 
   const route = (text: string): void => {
     if (framing === 'text') {
-      if (text !== '') onToken(text);
-    } else lines?.feed(text);
+      if (text !== '') emitText(text);
+      return;
+    }
+    probe?.push(text);
+    try {
+      lines?.feed(text);
+      if (framing === 'json') eagerTail();
+    } catch (e) {
+      if (e !== NOT_JSON) throw e;
+      fallBackToText();
+    }
   };
 
   return {
     get framing() {
       return framing;
     },
+    get format() {
+      return format;
+    },
     feed(text) {
       if (framing !== undefined) return route(text);
       head += text;
-      const f = detect(head);
+      let f = detectFraming(head);
       if (f === undefined) return;
+      if (f === 'text' && forced !== undefined) f = 'json';
       const buffered = head;
       head = '';
       start(f);
@@ -140,12 +266,18 @@ export function createTokenParser(options: TokenParserOptions, onToken: (text: s
     end() {
       if (framing === undefined) {
         if (head === '') return;
-        start(detect(head) ?? 'text');
+        start(detectFraming(head) ?? 'text');
         const buffered = head;
         head = '';
         route(buffered);
       }
-      lines?.end();
+      try {
+        lines?.end();
+      } catch (e) {
+        if (e !== NOT_JSON) throw e;
+        fallBackToText();
+      }
+      endSse?.();
     },
   };
 }

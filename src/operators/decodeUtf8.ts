@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { createUtf8Decoder } from '../internal/utf8.js';
 import { toStreamError } from '../internal/classify.js';
+import { operate } from '../internal/operate.js';
 
 /**
  * Options of {@link decodeUtf8}.
@@ -43,9 +44,8 @@ export function decodeUtf8(config: DecodeUtf8Config = {}): OperatorFunction<Uint
   return (source) =>
     new Observable<string>((subscriber) => {
       const decoder = createUtf8Decoder(config.fatal ?? false);
-      return source.subscribe({
+      operate(source, subscriber, {
         next(bytes) {
-          if (subscriber.closed) return;
           let text: string;
           try {
             text = decoder.decode(bytes);

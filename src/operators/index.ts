@@ -3,6 +3,8 @@ export { splitLines, type SplitLinesConfig } from './splitLines.js';
 export { parseJsonLines } from './parseJsonLines.js';
 export { parseSse, type SseEvent } from './parseSse.js';
 export { tokens, type TokensConfig } from './tokens.js';
+export { tokenEvents, type TokenEvent, type TokenUsage } from './tokenEvents.js';
+export { collectText } from './collectText.js';
 export { mapStreamErrors, type MapStreamErrorsConfig } from './mapStreamErrors.js';
 export {
   retryOnStreamFailure,

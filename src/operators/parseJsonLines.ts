@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
 import { buildMessage } from '../internal/classify.js';
+import { operate } from '../internal/operate.js';
 
 /**
  * Parses each line as JSON. Blank lines are skipped (but counted). A malformed line errors with a
@@ -28,9 +29,8 @@ export function parseJsonLines<T = unknown>(): OperatorFunction<string, T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       let lineNumber = 0;
-      return source.subscribe({
+      operate(source, subscriber, {
         next(line) {
-          if (subscriber.closed) return;
           lineNumber++;
           if (line.trim() === '') return;
           let value: T;

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { createSseParser, type SseEvent } from '../internal/sse.js';
+import { operate } from '../internal/operate.js';
 
 export type { SseEvent } from '../internal/sse.js';
 
@@ -29,9 +30,9 @@ export function parseSse(): OperatorFunction<string, SseEvent> {
   return (source) =>
     new Observable<SseEvent>((subscriber) => {
       const parser = createSseParser((event) => subscriber.next(event));
-      return source.subscribe({
+      operate(source, subscriber, {
         next(line) {
-          if (!subscriber.closed) parser.line(line);
+          parser.line(line);
         },
         error(err: unknown) {
           subscriber.error(err);

@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { createLineSplitter } from '../internal/lines.js';
 import { toStreamError } from '../internal/classify.js';
+import { operate } from '../internal/operate.js';
 
 /**
  * Options of {@link splitLines}.
@@ -44,9 +45,8 @@ export function splitLines(config: SplitLinesConfig = {}): OperatorFunction<stri
   return (source) =>
     new Observable<string>((subscriber) => {
       const splitter = createLineSplitter((line) => subscriber.next(line), config.maxLineLength);
-      return source.subscribe({
+      operate(source, subscriber, {
         next(chunk) {
-          if (subscriber.closed) return;
           try {
             splitter.feed(chunk);
           } catch (e) {

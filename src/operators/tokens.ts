@@ -1,23 +1,38 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import { createTokenParser } from '../internal/tokenParser.js';
-import { createUtf8Decoder } from '../internal/utf8.js';
-import { toStreamError } from '../internal/classify.js';
+import type { OperatorFunction } from 'rxjs';
+import type { TokenFormat } from '../formats/schemas.js';
+import { tokenStream } from './tokenStream.js';
 
 /**
- * Options of {@link tokens}.
+ * Options of {@link tokens} and {@link tokenEvents}.
  *
  * @public
  */
 export interface TokensConfig {
   /**
+   * Force a payload format instead of detecting it (see {@link TokenFormat}). `'text'` passes the
+   * decoded bytes through as they come.
+   *
+   * @defaultValue detected from the first bytes
+   */
+  readonly format?: TokenFormat | undefined;
+  /**
+   * A custom extractor for formats rx-sagemaker does not know: called with each parsed JSON value
+   * (each JSON line, each SSE `data` that is JSON) or, for text, the raw string; returns the
+   * token text, or `null`/`undefined` for none. Throwing ends the stream with that error (mapped
+   * to a {@link SageMakerStreamError}; throw one yourself to choose its kind).
+   *
+   * @defaultValue none
+   */
+  readonly extract?: ((value: unknown) => string | null | undefined) | undefined;
+  /**
    * Emit tokens the container flags as special (`"special": true`, `"special_token": true`,
-   * e.g. `</s>`).
+   * e.g. `</s>`) and empty texts.
    *
    * @defaultValue `false`
    */
   readonly includeSpecial?: boolean | undefined;
   /**
-   * Which choice to follow when an OpenAI-style stream carries several (`n > 1`).
+   * Which choice to follow when a stream carries several (`n > 1`, or a batch of prompts).
    *
    * @defaultValue `0`
    */
@@ -34,23 +49,34 @@ export interface TokensConfig {
    * @defaultValue `16777216` (16 Mi)
    */
   readonly maxLineLength?: number | undefined;
+  /**
+   * The response `ContentType`, a detection hint. With `invoke$` it is picked up automatically.
+   * It decides one ambiguous case: a first line that starts like JSON but does not parse is a
+   * `decode` error under a JSON content type, and plain text otherwise.
+   *
+   * @defaultValue the `ContentType` of the `invoke$` response
+   */
+  readonly contentType?: string | undefined;
 }
 
 /**
- * The one-call path from response bytes to text tokens: `invoke$(...).pipe(tokens())`.
+ * The one-call path from response bytes to text tokens: `invoke$(...).pipe(tokens())`, for every
+ * common SageMaker LLM container with no configuration.
  *
- * The framing is detected once per stream from the first non-blank characters: `data:`, `event:`,
- * `id:`, `retry:` or `:` → server-sent events; `{` or `[` → JSON lines; anything else → plain text,
- * passed through as decoded. In each JSON value (a line, or an SSE `data`):
- * - `token.text` (TGI `generate_stream`, LMI jsonlines and sse), skipping `special`/`special_token`
- *   tokens and empty texts; the final `generated_text` is never emitted;
- * - `choices[i].delta.content` (OpenAI chat chunks) or `choices[i].text` (completions); usage-only
- *   chunks (`choices: []`) and role-only deltas emit nothing; `[DONE]` ends the stream;
- * - an error object the container wrote into the stream (`{"error": ...}`) ends the Observable
- *   with a `model` {@link SageMakerStreamError} carrying its message, type and code.
+ * The framing is detected once per stream from the first non-blank characters (`data:`,
+ * `event:`, `id:`, `retry:` or `:` → server-sent events; `{` or `[` → JSON values, one per line or
+ * back to back; anything else → plain text, passed through as decoded), and the payload format
+ * from the first JSON value that proves one (see {@link TokenFormat}). Then:
+ * - special tokens and empty texts are skipped (unless `includeSpecial`); a final or cumulative
+ *   full text (`generated_text`, SGLang's `text`) is never emitted twice;
+ * - usage-only chunks, role-only deltas and keep-alive comments emit nothing; `[DONE]` ends;
+ * - an error the container writes into the stream ends the Observable with a `model`
+ *   {@link SageMakerStreamError} (the container's message, error type and status code), after
+ *   every token before it; it wins over a `[DONE]` that follows.
  *
- * Decoding is streaming (split code points survive) and state is per subscription. Tokens parsed
- * before a failure are always emitted before the error.
+ * Decoding is streaming (split code points survive), state is per subscription, and tokens parsed
+ * before any failure are emitted before the error. `tokens()` is the text-only view of
+ * {@link tokenEvents}.
  *
  * ```
  * source:   --'data:{"token":{"text":"Hi"'--'}}\n\ndata:[DONE]\n\n'--|
@@ -66,51 +92,21 @@ export interface TokensConfig {
  * invoke$(client, { EndpointName: 'my-tgi', Body: { inputs: 'Why is the sky blue?', stream: true } })
  *   .pipe(tokens())
  *   .subscribe((token) => process.stdout.write(token));
+ *
+ * // a container rx-sagemaker does not know:
+ * invoke$(client, { EndpointName: 'custom', Body: { prompt: 'Hi' } })
+ *   .pipe(tokens({ extract: (v) => (v as { delta?: string }).delta }))
+ *   .subscribe((token) => process.stdout.write(token));
  * ```
  * @param config - see {@link TokensConfig}.
  * @returns an operator from `PayloadPart` bytes to text tokens.
  * @public
  */
 export function tokens(config: TokensConfig = {}): OperatorFunction<Uint8Array, string> {
-  const options = {
-    includeSpecial: config.includeSpecial ?? false,
-    choiceIndex: config.choiceIndex ?? 0,
-    maxLineLength: config.maxLineLength,
-  };
+  const includeSpecial = config.includeSpecial ?? false;
   return (source) =>
-    new Observable<string>((subscriber) => {
-      const decoder = createUtf8Decoder(config.fatal ?? false);
-      const parser = createTokenParser(options, (token) => subscriber.next(token));
-      return source.subscribe({
-        next(bytes) {
-          if (subscriber.closed) return;
-          try {
-            parser.feed(decoder.decode(bytes));
-          } catch (e) {
-            subscriber.error(toStreamError(e));
-          }
-        },
-        error(err: unknown) {
-          // Deliver what is complete in the buffer (e.g. a last line with no newline), then the
-          // upstream error, which is the real story; a flush failure is secondary and dropped.
-          try {
-            parser.feed(decoder.end());
-            parser.end();
-          } catch {
-            // the upstream error below wins
-          }
-          subscriber.error(err);
-        },
-        complete() {
-          try {
-            parser.feed(decoder.end());
-            parser.end();
-          } catch (e) {
-            subscriber.error(toStreamError(e));
-            return;
-          }
-          subscriber.complete();
-        },
-      });
+    tokenStream<string>(source, config, () => (f, _format, next) => {
+      const text = f.text;
+      if (text !== undefined && (includeSpecial || (text !== '' && !f.special))) next(text);
     });
 }

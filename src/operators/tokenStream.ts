@@ -1,0 +1,72 @@
+import { Observable } from 'rxjs';
+import type { Fields, TokenFormat } from '../formats/schemas.js';
+import { toStreamError } from '../internal/classify.js';
+import { contentTypeHints } from '../internal/responseHints.js';
+import { createTokenParser, type TokenParser, type TokenParserOptions } from '../internal/tokenParser.js';
+import { createUtf8Decoder } from '../internal/utf8.js';
+import type { TokensConfig } from './tokens.js';
+import { operate } from '../internal/operate.js';
+
+/**
+ * The one adapter from bytes to tokens shared by `tokens()` and `tokenEvents()`: a streaming UTF-8
+ * decoder, the token parser and an emitter (from `createEmitter`) per subscription; the emitter turns the parser's fields into values.
+ *
+ * @internal
+ */
+export function tokenStream<R>(
+  source: Observable<Uint8Array>,
+  config: TokensConfig,
+  createEmitter: () => (fields: Readonly<Fields>, format: TokenFormat | 'custom', next: (value: R) => void) => void,
+): Observable<R> {
+  return new Observable<R>((subscriber) => {
+    const emit = createEmitter();
+    const decoder = createUtf8Decoder(config.fatal ?? false);
+    const next = (value: R): void => subscriber.next(value);
+    let parser: TokenParser | undefined;
+    const open = (first: Uint8Array | undefined): TokenParser => {
+      const options: TokenParserOptions = {
+        includeSpecial: config.includeSpecial ?? false,
+        choiceIndex: config.choiceIndex ?? 0,
+        maxLineLength: config.maxLineLength,
+        format: config.format,
+        extract: config.extract,
+        contentType: config.contentType ?? (first === undefined ? undefined : contentTypeHints.get(first)),
+      };
+      return createTokenParser(options, (fields, format) => emit(fields, format, next));
+    };
+    const flush = (): void => {
+      parser ??= open(undefined);
+      parser.feed(decoder.end());
+      parser.end();
+    };
+    operate(source, subscriber, {
+      next(bytes) {
+        try {
+          parser ??= open(bytes);
+          parser.feed(decoder.decode(bytes));
+        } catch (e) {
+          subscriber.error(toStreamError(e));
+        }
+      },
+      error(err: unknown) {
+        // Deliver what is complete in the buffer (e.g. a last line with no newline), then the
+        // upstream error, which is the real story; a failure of that flush is secondary.
+        try {
+          flush();
+        } catch {
+          // the upstream error below wins
+        }
+        if (!subscriber.closed) subscriber.error(err);
+      },
+      complete() {
+        try {
+          flush();
+        } catch (e) {
+          subscriber.error(toStreamError(e));
+          return;
+        }
+        subscriber.complete();
+      },
+    });
+  });
+}

@@ -1,0 +1,234 @@
+import { Subject, lastValueFrom, of, take, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { SageMakerStreamError, decodeUtf8 } from '../../src/index.js';
+import {
+  bytes,
+  concatBytes,
+  countingSource,
+  outcomeOf,
+  overEveryChunking,
+  sameForEveryChunking,
+  utf8,
+  type Outcome,
+} from '../support/chunks.js';
+
+const BOM = bytes(0xef, 0xbb, 0xbf);
+const LLAMA = utf8('🦙'); // F0 9F A6 99
+
+let scheduler: TestScheduler;
+beforeEach(() => {
+  scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+});
+
+/** What a run produced, independent of how the text was cut into emissions. */
+function decoded(outcome: Outcome<string>): { text: string; emptyEmissions: number; completed: boolean; errorKind?: unknown } {
+  const result: { text: string; emptyEmissions: number; completed: boolean; errorKind?: unknown } = {
+    text: outcome.values.join(''),
+    emptyEmissions: outcome.values.filter((v) => v === '').length,
+    completed: outcome.completed,
+  };
+  if (outcome.error !== undefined) {
+    result.errorKind = SageMakerStreamError.isInstance(outcome.error) ? outcome.error.kind : outcome.error;
+  }
+  return result;
+}
+
+describe('decodeUtf8: marbles', () => {
+  test('decodes a code point split across two chunks into one string when its last byte arrives', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--a--b--|', { a: bytes(0xf0, 0x9f), b: bytes(0xa6, 0x99, 0x21) });
+      expectObservable(source.pipe(decodeUtf8())).toBe('-----x--|', { x: '🦙!' });
+      expectSubscriptions(source.subscriptions).toBe('^-------!');
+    });
+  });
+
+  test('emits nothing for an empty chunk or a chunk holding only the start of a code point', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const source = cold('-a-b-c-d-|', {
+        a: utf8('hé'),
+        b: new Uint8Array(0),
+        c: bytes(0xe6, 0x97),
+        d: bytes(0xa5, 0x41),
+      });
+      expectObservable(source.pipe(decodeUtf8())).toBe('-x-----y-|', { x: 'hé', y: '日A' });
+    });
+  });
+
+  test('flushes a code point left unfinished at completion as U+FFFD', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-|', { a: bytes(0x6f, 0x6b, 0xf0, 0x9f, 0xa6) });
+      expectObservable(source.pipe(decodeUtf8())).toBe('-x-(y|)', { x: 'ok', y: '\uFFFD' });
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  test('errors with a decode SageMakerStreamError at completion when fatal and a code point is left unfinished', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-|', { a: bytes(0x6f, 0x6b, 0xf0, 0x9f, 0xa6) });
+      expectObservable(source.pipe(decodeUtf8({ fatal: true }))).toBe(
+        '-x-#',
+        { x: 'ok' },
+        expect.objectContaining({ name: 'SageMakerStreamError', kind: 'decode' }),
+      );
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  test('errors with a decode SageMakerStreamError on the chunk holding an invalid byte when fatal, and unsubscribes from the source', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-c-|', { a: utf8('fine'), b: bytes(0x61, 0xff, 0x62), c: utf8('never') });
+      expectObservable(source.pipe(decodeUtf8({ fatal: true }))).toBe(
+        '-x-#',
+        { x: 'fine' },
+        expect.objectContaining({ name: 'SageMakerStreamError', kind: 'decode', retryable: false }),
+      );
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  test('replaces an invalid byte with U+FFFD and carries on when not fatal', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const source = cold('-a-b-|', { a: bytes(0x61, 0xff, 0x62), b: utf8('c') });
+      expectObservable(source.pipe(decodeUtf8())).toBe('-x-y-|', { x: 'a\uFFFDb', y: 'c' });
+    });
+  });
+
+  test('forwards an upstream error without emitting a pending partial code point', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const failure = new Error('upstream failed');
+      const source = cold('-a-b-#', { a: utf8('hi'), b: bytes(0xf0, 0x9f) }, failure);
+      expectObservable(source.pipe(decodeUtf8())).toBe('-x---#', { x: 'hi' }, failure);
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+    });
+  });
+
+  test('unsubscribes from the source on early unsubscribe and emits nothing more, not even a pending partial code point', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-c-|', { a: utf8('hi'), b: bytes(0xf0, 0x9f), c: bytes(0xa6, 0x99) });
+      expectObservable(source.pipe(decodeUtf8()), '^---!').toBe('-x---', { x: 'hi' });
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+
+  test('lets take(1) end an asynchronous source after the first decoded string', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-|', { a: utf8('é'), b: utf8('z') });
+      expectObservable(source.pipe(decodeUtf8(), take(1))).toBe('-(x|)', { x: 'é' });
+      expectSubscriptions(source.subscriptions).toBe('^!');
+    });
+  });
+
+  test('lets take(1) cut a synchronous source', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('(abc|)', { a: utf8('日'), b: utf8('本'), c: LLAMA });
+      expectObservable(source.pipe(decodeUtf8(), take(1))).toBe('(x|)', { x: '日' });
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+    });
+  });
+
+  test('keeps one decoder per subscription, so two interleaved subscriptions each decode their own split code points', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-|', { a: concatBytes(BOM, utf8('h'), bytes(0xf0, 0x9f)), b: bytes(0xa6, 0x99) });
+      const decoded$ = source.pipe(decodeUtf8());
+      expectObservable(decoded$).toBe('-x-y-|', { x: 'h', y: '🦙' });
+      expectObservable(decoded$, '-^').toBe('--x-y-|', { x: 'h', y: '🦙' });
+      expectSubscriptions(source.subscriptions).toBe(['^----!', '-^----!']);
+    });
+  });
+});
+
+describe('decodeUtf8: synchronous sources and subscriptions', () => {
+  test('emits the first decoded string of a synchronous source cut by take(1)', async () => {
+    const first = await lastValueFrom(of(utf8('é'), LLAMA, utf8('z')).pipe(decodeUtf8(), take(1), toArray()));
+    expect(first).toEqual(['é']);
+  });
+
+  test('stops pulling from a synchronous source once take(1) has unsubscribed', async () => {
+    const { source, pulled } = countingSource(50, (i) => utf8(`chunk ${i} é`));
+    await lastValueFrom(source.pipe(decodeUtf8(), take(1), toArray()));
+    expect(pulled()).toBeLessThanOrEqual(2);
+  });
+
+  test('gives two sequential subscriptions to the same piped Observable the same result, each dropping its own BOM', async () => {
+    const decoded$ = of(concatBytes(BOM, utf8('a')), bytes(0xf0, 0x9f)).pipe(decodeUtf8());
+    expect((await lastValueFrom(decoded$.pipe(toArray()))).join('')).toBe('a\uFFFD');
+    expect((await lastValueFrom(decoded$.pipe(toArray()))).join('')).toBe('a\uFFFD');
+  });
+
+  test('forwards the upstream error object itself rather than a wrapped one', async () => {
+    const failure = new Error('boom');
+    const chunks = new Subject<Uint8Array>();
+    const outcome = outcomeOf(chunks.pipe(decodeUtf8()));
+    chunks.next(utf8('x'));
+    chunks.error(failure);
+    const { values, error } = await outcome;
+    expect(values).toEqual(['x']);
+    expect(error).toBe(failure);
+  });
+
+  test('errors with an instance of SageMakerStreamError of kind decode when fatal', async () => {
+    const { error, completed } = await outcomeOf(of(bytes(0xc3, 0x28)).pipe(decodeUtf8({ fatal: true })));
+    expect(completed).toBe(false);
+    expect(error).toBeInstanceOf(SageMakerStreamError);
+    expect(SageMakerStreamError.isInstance(error)).toBe(true);
+    expect((error as SageMakerStreamError).kind).toBe('decode');
+  });
+});
+
+describe('decodeUtf8: byte order mark', () => {
+  test('drops exactly one leading BOM and keeps a second one', async () => {
+    const text = (await lastValueFrom(of(concatBytes(BOM, BOM, utf8('x'))).pipe(decodeUtf8(), toArray()))).join('');
+    expect(text).toBe('\uFEFFx');
+  });
+
+  test('keeps a BOM that is not at the start of the stream', async () => {
+    const text = (await lastValueFrom(of(utf8('a'), concatBytes(BOM, utf8('b'))).pipe(decodeUtf8(), toArray()))).join('');
+    expect(text).toBe('a\uFEFFb');
+  });
+
+  test('emits nothing for a stream holding only a BOM', async () => {
+    expect(await lastValueFrom(of(BOM).pipe(decodeUtf8(), toArray()))).toEqual([]);
+  });
+});
+
+describe('decodeUtf8: every chunk boundary', () => {
+  const fixtures: readonly { name: string; input: Uint8Array; text: string }[] = [
+    { name: 'accented Latin (2-byte code points)', input: utf8('héllo wörld, café é'), text: 'héllo wörld, café é' },
+    { name: 'CJK (3-byte code points)', input: utf8('日本語のテキスト 日本'), text: '日本語のテキスト 日本' },
+    { name: 'emoji (4-byte code points)', input: utf8('🦙 llama 🦙🦙!'), text: '🦙 llama 🦙🦙!' },
+    { name: 'mixed widths and control characters', input: utf8('aé€日𝄞🦙z\r\n\u0000Ω'), text: 'aé€日𝄞🦙z\r\n\u0000Ω' },
+    { name: 'text after a leading BOM', input: concatBytes(BOM, utf8('é日🦙')), text: 'é日🦙' },
+    { name: 'text after two leading BOMs', input: concatBytes(BOM, BOM, utf8('x🦙')), text: '\uFEFFx🦙' },
+    { name: 'SSE text', input: utf8('data: {"t":"é"}\r\n\r\n: ping\rdata:日本\n\n'), text: 'data: {"t":"é"}\r\n\r\n: ping\rdata:日本\n\n' },
+    {
+      name: 'invalid bytes',
+      input: bytes(0x61, 0xff, 0x62, 0xc3, 0x28, 0xe6, 0x97, 0x41, 0xed, 0xa0, 0x80, 0x7a),
+      text: 'a\uFFFDb\uFFFD(\uFFFDA\uFFFD\uFFFD\uFFFDz',
+    },
+    { name: 'a truncated code point at the end', input: concatBytes(utf8('日本'), bytes(0xf0, 0x9f, 0xa6)), text: '日本\uFFFD' },
+  ];
+
+  test.each(fixtures)('decodes $name identically whole, split in two at every offset, and one byte at a time', async ({ input, text }) => {
+    const results = await overEveryChunking(input, decodeUtf8(), decoded);
+    expect(results).toEqual(sameForEveryChunking(input, { text, emptyEmissions: 0, completed: true }));
+  });
+
+  test.each(fixtures.filter((f) => !f.text.includes('\uFFFD')))(
+    'decodes $name without a false decode error at any chunk boundary when fatal',
+    async ({ input, text }) => {
+      const results = await overEveryChunking(input, decodeUtf8({ fatal: true }), decoded);
+      expect(results).toEqual(sameForEveryChunking(input, { text, emptyEmissions: 0, completed: true }));
+    },
+  );
+
+  test.each(fixtures.filter((f) => f.text.includes('\uFFFD')))(
+    'errors with kind decode on $name at every chunk boundary when fatal',
+    async ({ input }) => {
+      const results = await overEveryChunking(input, decodeUtf8({ fatal: true }), (o) => ({
+        completed: o.completed,
+        errorKind: SageMakerStreamError.isInstance(o.error) ? o.error.kind : o.error,
+      }));
+      expect(results).toEqual(sameForEveryChunking(input, { completed: false, errorKind: 'decode' }));
+    },
+  );
+});
