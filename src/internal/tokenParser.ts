@@ -204,7 +204,12 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       const sse = createSseParser((event) => onSseData(event.data));
       lines = createLineSplitter((line) => {
         lineNumber++;
-        sse.line(line);
+        if (line.charCodeAt(0) !== 123) return sse.line(line);
+        // A bare JSON line inside an event stream: LMI's Java front end replaces a failed chunk
+        // with `{"error":…,"code":424}` and no `data:` prefix. WHATWG would ignore it as an
+        // unknown field; reading it as a value keeps the error from being lost.
+        sse.end();
+        handleJsonText(line);
       }, options.maxLineLength);
       endSse = () => sse.end();
     } else {

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { renderStream, type ContainerFormat, type RenderOptions } from './render.js';
+import { splitBytes } from './split.js';
 
 /**
  * A failure injected into a running stream, after `afterParts` payload parts have been sent.
@@ -53,6 +55,12 @@ export type EmulatorError =
 export interface EmulatorResponse {
   /** The payload parts, in order: each becomes one `PayloadPart` frame. Strings are sent as UTF-8. */
   readonly parts?: ReadonlyArray<string | Uint8Array>;
+  /**
+   * Instead of `parts`: tokens rendered as a given container streams them (see
+   * {@link renderStream}), one part per event the container writes, or cut every `partSize`
+   * bytes. `contentType` then defaults to that container's.
+   */
+  readonly stream?: EmulatorTokenStream;
   /** The wait before each part, in ms. @defaultValue `0` */
   readonly partDelayMs?: number;
   /** The wait before the first part, in ms (instead of `partDelayMs`). */
@@ -72,6 +80,30 @@ export interface EmulatorResponse {
    * split across chunks. @defaultValue one write per frame
    */
   readonly writeSize?: number;
+}
+
+/**
+ * Tokens for the emulator to play in a container's format.
+ *
+ * @example
+ * ```ts
+ * import { startEmulator } from 'rx-sagemaker/testing';
+ *
+ * const emulator = await startEmulator({
+ *   endpoints: { tgi: { stream: { format: 'tgi-sse', tokens: ['Hello', ' 🦙'], partSize: 5 }, partDelayMs: 20 } },
+ * });
+ * ```
+ * @public
+ */
+export interface EmulatorTokenStream {
+  /** The container format. */
+  readonly format: ContainerFormat;
+  /** The token texts. */
+  readonly tokens: readonly string[];
+  /** Prompt, in-band error, usage and special tokens; see {@link RenderOptions}. */
+  readonly options?: RenderOptions | undefined;
+  /** Cut the rendered bytes every `partSize` bytes instead of one part per event. */
+  readonly partSize?: number | undefined;
 }
 
 /**
@@ -338,10 +370,17 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
       return;
     }
 
+    let parts: ReadonlyArray<string | Uint8Array> = plan.parts ?? [];
+    let contentType = plan.contentType;
+    if (plan.stream !== undefined) {
+      const rendered = renderStream(plan.stream.format, plan.stream.tokens, plan.stream.options);
+      parts = plan.stream.partSize === undefined ? rendered.events : splitBytes(rendered.body, plan.stream.partSize);
+      contentType ??= rendered.contentType;
+    }
     const headers: Record<string, string> = {
       'content-type': 'application/vnd.amazon.eventstream',
       'x-amzn-RequestId': requestId,
-      'X-Amzn-SageMaker-Content-Type': plan.contentType ?? 'application/octet-stream',
+      'X-Amzn-SageMaker-Content-Type': contentType ?? 'application/octet-stream',
       'x-Amzn-Invoked-Production-Variant': plan.invokedProductionVariant ?? 'AllTraffic',
     };
     if (plan.customAttributes !== undefined) headers['X-Amzn-SageMaker-Custom-Attributes'] = plan.customAttributes;
@@ -359,7 +398,6 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     };
     const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
-    const parts = plan.parts ?? [];
     const fault = plan.fault;
     for (let i = 0; i <= parts.length; i++) {
       if (finished) return;

@@ -58,6 +58,13 @@ const CASES: readonly ErrorCase[] = [
     statusCode: 424,
   },
   {
+    name: 'LMI sse with the Java error map written bare (no data: prefix, no newline)',
+    body: 'data: {"token": {"id": 244, "text": "He", "logprob": -0.3}}\n\n{"error":"exception occurred during rolling batch inference","code":424}',
+    tokens: ['He'],
+    message: 'exception occurred during rolling batch inference',
+    statusCode: 424,
+  },
+  {
     name: 'LMI error token with details.finish_reason "error"',
     body:
       '{"token": {"id": 1, "text": "é", "log_prob": -0.1}}\n' +
