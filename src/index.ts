@@ -6,3 +6,4 @@ export {
 } from './errors/SageMakerStreamError.js';
 export * from './operators/index.js';
 export { TOKEN_FORMATS, type TokenFormat } from './formats/schemas.js';
+export * from './fanout/index.js';

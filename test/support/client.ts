@@ -1,10 +1,10 @@
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
 import type { Emulator } from '../../src/testing/index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
 /** A real, unmodified SDK client pointed at the emulator (a fresh one per test: retry quotas are per client). */
-export function clientFor(emulator: Emulator, extra: { maxAttempts?: number } = {}): SageMakerRuntimeClient {
+export function clientFor(emulator: Emulator, extra: Partial<SageMakerRuntimeClientConfig> = {}): SageMakerRuntimeClient {
   return new SageMakerRuntimeClient({
     endpoint: emulator.url,
     region: 'us-east-1',
