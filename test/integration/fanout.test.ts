@@ -1,6 +1,8 @@
 import type { Agent } from 'node:http';
 import { concatMap, from, lastValueFrom, Subject, takeUntil, toArray } from 'rxjs';
 import {
+  collectText,
+  invoke$,
   invokeAll$,
   invokeHedge$,
   invokeRace$,
@@ -251,11 +253,10 @@ describe('stateful sessions', () => {
     const answers = await lastValueFrom(
       from(prompts).pipe(
         concatMap((content) =>
-          lastValueFrom(
-            invokeAll$(client, [{ EndpointName: 'chat', SessionId: 'sess-42', Body: { messages: [{ role: 'user', content }], stream: true } }], {
-              each: (bytes$) => bytes$.pipe(tokens()),
-            }).pipe(toArray()),
-          ).then((events) => tokensOf(events, 0)),
+          invoke$(client, { EndpointName: 'chat', SessionId: 'sess-42', Body: { messages: [{ role: 'user', content }], stream: true } }).pipe(
+            tokens(),
+            collectText(),
+          ),
         ),
         toArray(),
       ),
