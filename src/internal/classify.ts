@@ -66,8 +66,16 @@ function fieldsOf(error: unknown): Fields {
  * @internal
  */
 export function safeDetail(text: string, requestBody?: string): string {
-  let s = text.split('\n', 1)[0] ?? '';
-  if (requestBody !== undefined && requestBody.length >= 8) s = s.split(requestBody).join('[request body]');
+  let s = text;
+  if (requestBody !== undefined && requestBody.length >= 8) {
+    // The whole body first, then each of its longer lines (an echo may hold only part of it).
+    s = s.split(requestBody).join('[request body]');
+    for (const line of requestBody.split(/\r?\n/)) {
+      const t = line.trim();
+      if (t.length >= 8) s = s.split(t).join('[request body]');
+    }
+  }
+  s = s.split('\n', 1)[0] ?? '';
   s = s
     .replace(/\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g, '[redacted]')
     .replace(/(Signature|Credential|X-Amz-Security-Token|X-Amz-Signature|Authorization)=?[:=]\s*[^\s,;]+/gi, '$1=[redacted]');

@@ -99,11 +99,13 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     return fields;
   };
 
+  let eventLine = 0; // SSE: the line of the current event's first `data:` line
+  const currentLine = (): number => (eventLine > 0 ? eventLine : lineNumber);
   const decodeError = (detail: string, cause?: unknown): SageMakerStreamError =>
     new SageMakerStreamError({
       kind: 'decode',
       message: buildMessage('decode', { detail }),
-      lineNumber,
+      lineNumber: currentLine(),
       afterFirstByte: true,
       cause,
     });
@@ -155,7 +157,7 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       }
       if (parsed.length === 0 || parsed.length !== values.length) {
         if (probe !== undefined) throw NOT_JSON;
-        throw decodeError(`malformed JSON on line ${lineNumber}: ${JSON.stringify(text.slice(0, 40))}`, cause);
+        throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(text.slice(0, 40))}`, cause);
       }
       probe = undefined;
       for (const v of parsed) handleValue(v);
@@ -166,6 +168,14 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   };
 
   const onSseData = (data: string): void => {
+    try {
+      handleSseData(data);
+    } finally {
+      eventLine = 0;
+    }
+  };
+
+  const handleSseData = (data: string): void => {
     if (done) return;
     const trimmed = data.trim();
     if (trimmed === '') return;
@@ -204,11 +214,13 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       const sse = createSseParser((event) => onSseData(event.data));
       lines = createLineSplitter((line) => {
         lineNumber++;
+        if (eventLine === 0 && line.startsWith('data')) eventLine = lineNumber;
         if (line.charCodeAt(0) !== 123) return sse.line(line);
         // A bare JSON line inside an event stream: LMI's Java front end replaces a failed chunk
         // with `{"error":…,"code":424}` and no `data:` prefix. WHATWG would ignore it as an
         // unknown field; reading it as a value keeps the error from being lost.
         sse.end();
+        eventLine = 0;
         handleJsonText(line);
       }, options.maxLineLength);
       endSse = () => sse.end();

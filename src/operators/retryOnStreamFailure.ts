@@ -1,6 +1,7 @@
-import { defer, retry, tap, throwError, timer, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
-import type { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
+import { defer, Observable, retry, tap, throwError, timer, type MonoTypeOperatorFunction } from 'rxjs';
+import type { SageMakerStreamError, SageMakerStreamErrorKind } from '../errors/SageMakerStreamError.js';
 import { toStreamError } from '../internal/classify.js';
+import { activeRecorder, withRecorder } from '../internal/recorder.js';
 
 /**
  * What {@link RetryOnStreamFailureConfig.onRetry} is told before each retry.
@@ -56,6 +57,9 @@ export interface RetryOnStreamFailureConfig {
   readonly onRetry?: ((notice: RetryNotice) => void) | undefined;
 }
 
+/** Kinds that are never retried, whatever an error's `retryable` says. */
+const NEVER_RETRIED: ReadonlySet<SageMakerStreamErrorKind> = new Set(['validation', 'model', 'model-stream', 'decode', 'timeout', 'aborted']);
+
 /**
  * Re-subscribes upstream (which, for `invoke$`, sends the request again) when it errors with a
  * retryable failure: `internal-stream-failure`, `network` (connection reset), `throttling`,
@@ -94,7 +98,10 @@ export function retryOnStreamFailure<T>(config: RetryOnStreamFailureConfig = {})
   return (source: Observable<T>) =>
     defer(() => {
       let emitted = false;
-      return source.pipe(
+      // Re-subscriptions happen later, from a timer: keep a streamMetrics() below informed.
+      const recorder = activeRecorder();
+      const upstream = recorder === undefined ? source : new Observable<T>((sub) => withRecorder(recorder, () => source.subscribe(sub)));
+      return upstream.pipe(
         tap(() => {
           emitted = true;
         }),
@@ -102,9 +109,10 @@ export function retryOnStreamFailure<T>(config: RetryOnStreamFailureConfig = {})
           count,
           delay: (err: unknown, attempt: number) => {
             const error = toStreamError(err);
-            if (!error.retryable || (emitted && config.afterOutput !== true)) return throwError(() => err);
+            if (!error.retryable || NEVER_RETRIED.has(error.kind) || (emitted && config.afterOutput !== true)) return throwError(() => err);
             const delay = waitFor(attempt, error);
             config.onRetry?.({ error, attempt, retriesLeft: count - attempt, delay });
+            recorder?.retry();
             return timer(delay);
           },
         }),
