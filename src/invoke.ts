@@ -7,6 +7,7 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { Observable } from 'rxjs';
 import { SageMakerStreamError, type SageMakerStreamErrorKind } from './errors/SageMakerStreamError.js';
 import { buildMessage, toStreamError } from './internal/classify.js';
+import { activeRecorder } from './internal/recorder.js';
 import { contentTypeHints } from './internal/responseHints.js';
 
 /**
@@ -155,6 +156,8 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
     }
     const controller = new AbortController();
     const { signal, firstByteTimeout, idleTimeout, onResponse } = config;
+    const recorder = activeRecorder();
+    recorder?.request(endpointName);
     let afterFirstByte = false;
     let requestId: string | undefined;
     let lastPartAt = 0;
@@ -206,6 +209,7 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
       });
       if (subscriber.closed) return;
       requestId = output.$metadata.requestId;
+      recorder?.response(output.InvokedProductionVariant, requestId);
       onResponse?.({
         endpointName,
         contentType: output.ContentType,
@@ -229,6 +233,7 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
               }
             }
             if (idleTimeout !== undefined) lastPartAt = performance.now();
+            recorder?.part(bytes.length);
             subscriber.next(bytes);
           } else if (event.ModelStreamError !== undefined) {
             throw event.ModelStreamError; // an exception framed as an event: same meaning

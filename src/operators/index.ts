@@ -11,3 +11,4 @@ export {
   type RetryOnStreamFailureConfig,
   type RetryNotice,
 } from './retryOnStreamFailure.js';
+export { streamMetrics, type StreamMetrics } from './streamMetrics.js';
