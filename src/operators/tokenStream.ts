@@ -6,6 +6,7 @@ import { createTokenParser, type TokenParser, type TokenParserOptions } from '..
 import { createUtf8Decoder } from '../internal/utf8.js';
 import type { TokensConfig } from './tokens.js';
 import { operate } from '../internal/operate.js';
+import { activeRecorder } from '../internal/recorder.js';
 
 /**
  * The one adapter from bytes to tokens shared by `tokens()` and `tokenEvents()`: a streaming UTF-8
@@ -20,6 +21,7 @@ export function tokenStream<R>(
 ): Observable<R> {
   return new Observable<R>((subscriber) => {
     const emit = createEmitter();
+    const recorder = activeRecorder(); // a streamMetrics() below, if any (see src/internal/recorder.ts)
     const decoder = createUtf8Decoder(config.fatal ?? false);
     const next = (value: R): void => subscriber.next(value);
     let parser: TokenParser | undefined;
@@ -32,7 +34,15 @@ export function tokenStream<R>(
         extract: config.extract,
         contentType: config.contentType ?? (first === undefined ? undefined : contentTypeHints.get(first)),
       };
-      return createTokenParser(options, (fields, format) => emit(fields, format, next));
+      if (recorder === undefined) return createTokenParser(options, (fields, format) => emit(fields, format, next));
+      let recorded = false;
+      return createTokenParser(options, (fields, format) => {
+        if (!recorded) {
+          recorded = true;
+          recorder.format(format);
+        }
+        emit(fields, format, next);
+      });
     };
     const flush = (): void => {
       parser ??= open(undefined);
