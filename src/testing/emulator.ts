@@ -161,6 +161,16 @@ export interface EmulatorConfig {
   readonly host?: string;
   /** Allow binding a non-loopback address. @defaultValue `false` */
   readonly allowRemote?: boolean;
+  /**
+   * Answer browsers: `true` allows any origin (`*`), a string allows that one origin (e.g.
+   * `'http://127.0.0.1:5173'`). Then `OPTIONS` preflights get a 204 allowing `POST` and the
+   * headers the browser asks for, and every response carries `Access-Control-Allow-Origin` and
+   * exposes SageMaker's response headers to the page. Off by default: a browser's request then
+   * fails its preflight.
+   *
+   * @defaultValue `false`
+   */
+  readonly cors?: boolean | string;
 }
 
 /**
@@ -265,6 +275,37 @@ function pick(endpoint: EmulatorEndpoint, request: RecordedRequest, attempt: num
 
 const PATH = /^\/endpoints\/([^/]+)\/invocations-response-stream\/?$/;
 
+// CORS (EmulatorConfig.cors): what a browser running the SDK's browser build needs.
+const CORS_ALLOW_HEADERS =
+  'authorization, content-type, x-amz-date, x-amz-content-sha256, x-amz-security-token, x-amz-user-agent, amz-sdk-invocation-id, amz-sdk-request, ' +
+  'x-amzn-sagemaker-accept, x-amzn-sagemaker-custom-attributes, x-amzn-sagemaker-target-variant, x-amzn-sagemaker-target-container-hostname, ' +
+  'x-amzn-sagemaker-inference-id, x-amzn-sagemaker-inference-component, x-amzn-sagemaker-session-id, x-amzn-sagemaker-prefix-aware-id';
+const HEADER_LIST = /^[\w!#$%&'*+.^`|~-]+(?:\s*,\s*[\w!#$%&'*+.^`|~-]+)*$/;
+const CORS_EXPOSE_HEADERS =
+  'x-amzn-requestid, x-amzn-sagemaker-content-type, x-amzn-invoked-production-variant, x-amzn-sagemaker-custom-attributes, x-amzn-errortype';
+
+/**
+ * Adds the CORS response headers and answers a preflight. Returns `true` when the request was a
+ * preflight (answered here), `false` when it goes on to the normal handler.
+ */
+function applyCors(cors: boolean | string | undefined, req: IncomingMessage, res: ServerResponse): boolean {
+  if (cors === undefined || cors === false) return false;
+  res.setHeader('access-control-allow-origin', cors === true ? '*' : cors);
+  if (req.method !== 'OPTIONS') {
+    res.setHeader('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+    return false;
+  }
+  const asked = req.headers['access-control-request-headers'];
+  res.writeHead(204, {
+    'access-control-allow-methods': 'POST, OPTIONS',
+    'access-control-allow-headers': typeof asked === 'string' && HEADER_LIST.test(asked) ? asked : CORS_ALLOW_HEADERS,
+    'access-control-max-age': '60',
+    'content-length': '0',
+  });
+  res.end();
+  return true;
+}
+
 /**
  * Starts a local SageMaker Runtime streaming emulator: a real HTTP server (on `127.0.0.1` and an
  * ephemeral port by default) that answers `POST /endpoints/{name}/invocations-response-stream`
@@ -293,7 +334,7 @@ const PATH = /^\/endpoints\/([^/]+)\/invocations-response-stream\/?$/;
  * // result: ['Hi']; emulator.requests[0].body holds what was sent
  * await emulator.close();
  * ```
- * @param config - endpoints, port and host; see {@link EmulatorConfig}.
+ * @param config - endpoints, port, host and CORS; see {@link EmulatorConfig}.
  * @returns the running {@link Emulator}.
  * @public
  */
@@ -301,6 +342,9 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
   const host = config.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host) && config.allowRemote !== true) {
     throw new Error(`startEmulator: refusing to bind ${host}; pass allowRemote: true to listen beyond loopback`);
+  }
+  if (typeof config.cors === 'string' && !/^[\x21-\x7e]+$/.test(config.cors)) {
+    throw new Error(`startEmulator: cors must be true or an origin such as 'http://127.0.0.1:8080'`);
   }
   const endpoints = new Map<string, EmulatorEndpoint>(Object.entries(config.endpoints ?? {}));
   const attempts = new Map<string, number>();
@@ -430,6 +474,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
   };
 
   const server: Server = createServer((req, res) => {
+    if (applyCors(config.cors, req, res)) return;
     handle(req, res).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 5000;
