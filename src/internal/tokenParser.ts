@@ -1,9 +1,9 @@
 import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
-import { EXTRACTORS, detectFormat, inBandError, type ExtractState, type Fields, type TokenFormat } from '../formats/schemas.js';
+import { EXTRACTORS, detectFormat, inBandError, type ExtractState, type Extractor, type Fields, type TokenFormat } from '../formats/schemas.js';
 import { buildMessage, toStreamError } from './classify.js';
 import { splitJsonValues } from './json.js';
 import { createLineSplitter, type LineSplitter } from './lines.js';
-import { createSseParser } from './sse.js';
+import { createSseFieldParser } from './sse.js';
 
 /** The framing detected from the first bytes of a stream. @internal */
 export type Framing = 'sse' | 'json' | 'text';
@@ -80,6 +80,7 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   const extract = options.extract;
   let framing: Framing | undefined = forced === 'text' ? 'text' : undefined;
   let format: TokenFormat | 'custom' | undefined = extract !== undefined ? 'custom' : forced;
+  let extractor: Extractor | undefined; // EXTRACTORS[format], once the format is known
   let head = '';
   let probe: string[] | undefined; // raw text kept until the first JSON value proves the framing
   let done = false; // SSE `[DONE]` seen: the rest is ignored
@@ -100,7 +101,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   };
 
   let eventLine = 0; // SSE: the line of the current event's first `data:` line
-  const currentLine = (): number => (eventLine > 0 ? eventLine : lineNumber);
+  let dataLine = 0; // SSE: that line, while its event's data is being handled
+  const currentLine = (): number => (dataLine > 0 ? dataLine : eventLine > 0 ? eventLine : lineNumber);
   const decodeError = (detail: string, cause?: unknown): SageMakerStreamError =>
     new SageMakerStreamError({
       kind: 'decode',
@@ -126,15 +128,18 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     if (Array.isArray(v)) v = v[options.choiceIndex]; // a batch answer: one element per prompt
     if (!isObj(v)) return;
     const err = inBandError(v);
-    if (format === undefined) format = detectFormat(v);
-    if (format === undefined || format === 'custom' || format === 'text') {
-      if (err !== undefined) throw err;
-      if (Array.isArray(v['choices'])) return; // a usage-only chunk before any choice
-      const keys = Object.keys(v).slice(0, 6).join(', ');
-      throw decodeError(`unrecognised stream format (first object has keys: ${keys}); pass tokens({ format }) or tokens({ extract })`);
+    if (extractor === undefined) {
+      if (format === undefined) format = detectFormat(v);
+      if (format === undefined || format === 'custom' || format === 'text') {
+        if (err !== undefined) throw err;
+        if (Array.isArray(v['choices'])) return; // a usage-only chunk before any choice
+        const keys = Object.keys(v).slice(0, 6).join(', ');
+        throw decodeError(`unrecognised stream format (first object has keys: ${keys}); pass tokens({ format }) or tokens({ extract })`);
+      }
+      extractor = EXTRACTORS[format];
     }
-    EXTRACTORS[format](v, reset(undefined), state);
-    sink(fields, format);
+    extractor(v, reset(undefined), state);
+    sink(fields, format as TokenFormat);
     if (err !== undefined) throw err;
   };
 
@@ -167,12 +172,12 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     handleValue(value);
   };
 
+  // No try/finally per event: a throw ends the stream, so the line number need not be restored.
   const onSseData = (data: string): void => {
-    try {
-      handleSseData(data);
-    } finally {
-      eventLine = 0;
-    }
+    dataLine = eventLine;
+    eventLine = 0;
+    handleSseData(data);
+    dataLine = 0;
   };
 
   const handleSseData = (data: string): void => {
@@ -211,11 +216,14 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       probe = [];
     }
     if (f === 'sse') {
-      const sse = createSseParser((event) => onSseData(event.data));
+      const sse = createSseFieldParser(onSseData);
       lines = createLineSplitter((line) => {
         lineNumber++;
-        if (eventLine === 0 && line.startsWith('data')) eventLine = lineNumber;
-        if (line.charCodeAt(0) !== 123) return sse.line(line);
+        const c = line.charCodeAt(0);
+        if (c !== 123) {
+          if (eventLine === 0 && c === 100 && line.startsWith('data')) eventLine = lineNumber;
+          return sse.line(line);
+        }
         // A bare JSON line inside an event stream: LMI's Java front end replaces a failed chunk
         // with `{"error":…,"code":424}` and no `data:` prefix. WHATWG would ignore it as an
         // unknown field; reading it as a value keeps the error from being lost.
@@ -227,7 +235,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     } else {
       lines = createLineSplitter((line) => {
         lineNumber++;
-        if (line.trim() !== '') handleJsonText(line);
+        const c = line.charCodeAt(0);
+        if (c === 123 || c === 91 || line.trim() !== '') handleJsonText(line);
       }, options.maxLineLength);
     }
   };
@@ -239,6 +248,7 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     lines = undefined;
     framing = 'text';
     format = extract !== undefined ? 'custom' : undefined;
+    extractor = undefined;
     if (raw !== '') emitText(raw);
   };
 

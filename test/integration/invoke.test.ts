@@ -279,13 +279,14 @@ describe('invoke$: cancellation and timeouts', () => {
     emulator.setEndpoint('ep', { parts: [tgi('a'), tgi('b')], fault: { type: 'stall', afterParts: 1 } });
     const controller = new AbortController();
     const seen: string[] = [];
-    const done = collect(invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }, { signal: controller.signal }).pipe(tokens()));
-    await emulator.waitFor(() => emulator.requests[0]?.partsSent === 1);
+    let error: unknown;
+    invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }, { signal: controller.signal })
+      .pipe(tokens())
+      .subscribe({ next: (t) => seen.push(t), error: (e: unknown) => (error = e) });
+    await emulator.waitFor(() => seen.length === 1);
     controller.abort();
-    const result = await done;
-    seen.push(...result.values);
     expect(seen).toEqual(['a']);
-    expect(expectStreamError(result.error)).toMatchObject({ kind: 'aborted', retryable: false });
+    expect(expectStreamError(error)).toMatchObject({ kind: 'aborted', retryable: false, afterFirstByte: true });
     await emulator.waitFor(() => emulator.requests[0]?.clientClosed === true, 2000);
   });
 
