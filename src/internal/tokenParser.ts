@@ -182,8 +182,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
 
   const handleSseData = (data: string): void => {
     if (done) return;
+    if (data === '') return; // LMI's `data: ` for a step without a token
     const trimmed = data.trim();
-    if (trimmed === '') return;
     if (trimmed === '[DONE]') {
       done = true;
       return;

@@ -12,3 +12,4 @@ export {
   type RetryNotice,
 } from './retryOnStreamFailure.js';
 export { streamMetrics, type StreamMetrics } from './streamMetrics.js';
+export { batchTokens, type BatchTokensConfig, type TokenBatch } from './batchTokens.js';

@@ -171,6 +171,11 @@ describe('tokens(): detection edge cases', () => {
     expect(await run(splitBytes(body, 1))).toEqual(['x']);
   });
 
+  test('a text-only event stream keeps whitespace-only tokens (a relay sending " " and "\\n")', async () => {
+    const body = 'data: Hi\n\ndata:  \n\ndata: \ndata: \n\ndata: there\n\n';
+    expect(await run(splitBytes(body, 1))).toEqual(['Hi', ' ', '\n', 'there']);
+  });
+
   test('a stream with no bytes at all completes with no tokens', async () => {
     expect(await run([])).toEqual([]);
   });
