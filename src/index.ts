@@ -1,3 +1,4 @@
+export { fetchBytes$, type FetchBytesConfig } from './fetchBytes.js';
 export { invoke$, type InvokeInput, type InvokeConfig, type JsonBody, type StreamResponseMetadata } from './invoke.js';
 export {
   SageMakerStreamError,

@@ -446,3 +446,18 @@ describe('safeDetail', () => {
     expect(out).not.toContain('project zebra');
   });
 });
+
+describe('toStreamError: fetch failures', () => {
+  test.each(['Failed to fetch', 'NetworkError when attempting to fetch resource.', 'Load failed', 'fetch failed'])(
+    'a TypeError "%s" from fetch is a retryable network error',
+    (message) => {
+      const error = toStreamError(new TypeError(message));
+      expect(error.kind).toBe('network');
+      expect(error.retryable).toBe(true);
+    },
+  );
+
+  test('any other TypeError stays unknown', () => {
+    expect(toStreamError(new TypeError("Cannot read properties of undefined (reading 'x')")).kind).toBe('unknown');
+  });
+});
