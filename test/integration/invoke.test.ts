@@ -270,7 +270,8 @@ describe('invoke$: cancellation and timeouts', () => {
     await emulator.waitFor(() => emulator.requests[0]?.partsSent === 1);
     prompts.next('second');
     await emulator.waitFor(() => emulator.requests[0]?.clientClosed === true, 2000);
-    expect(emulator.requests).toHaveLength(2);
+    await emulator.waitFor(() => emulator.requests.length === 2, 2000);
+    expect(Buffer.from(emulator.requests[1]?.body ?? []).toString()).toContain('second');
     sub.unsubscribe();
     await emulator.waitFor(() => emulator.requests[1]?.clientClosed === true, 2000);
   });
