@@ -10,6 +10,9 @@ const config: Config = {
   // Sources import siblings as `./x.js` (what Node ESM needs once built); map them back to `.ts`.
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The examples import the package by name; in tests that is the source.
+    '^rx-sagemaker$': '<rootDir>/src/index.ts',
+    '^rx-sagemaker/testing$': '<rootDir>/src/testing/index.ts',
   },
   testTimeout: 20_000,
 };

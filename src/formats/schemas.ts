@@ -1,4 +1,4 @@
-import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
+import { SageMakerStreamError, type SageMakerStreamErrorKind } from '../errors/SageMakerStreamError.js';
 import { buildMessage, safeDetail } from '../internal/classify.js';
 
 /**
@@ -16,6 +16,7 @@ import { buildMessage, safeDetail } from '../internal/classify.js';
  * | `ollama` | Ollama-style NDJSON | `done` + `message`/`response` |
  * | `bedrock` | Bedrock Titan-style | `outputText` |
  * | `generated-text` | a non-streaming answer (`{"generated_text"}` or `[{"generated_text"}]`) | `generated_text` alone |
+ * | `relay` | rx-sagemaker's own relay events (`toMessageEvent()` from NestJS, read back in a page) | `text` (+ `special`, `finishReason`, `usage`, `logprob`) |
  * | `text` | plain text (custom containers) | — |
  *
  * @public
@@ -31,6 +32,7 @@ export type TokenFormat =
   | 'ollama'
   | 'bedrock'
   | 'generated-text'
+  | 'relay'
   | 'text';
 
 /** Every {@link TokenFormat}, in detection order. @public */
@@ -45,6 +47,7 @@ export const TOKEN_FORMATS: readonly TokenFormat[] = [
   'ollama',
   'bedrock',
   'generated-text',
+  'relay',
   'text',
 ];
 
@@ -187,6 +190,19 @@ const generatedText: Extractor = (o, f) => {
   if (typeof o['generated_text'] === 'string') f.text = o['generated_text'];
 };
 
+/** rx-sagemaker's relay events: a `TokenEvent` (or `{ text }`) as `toMessageEvent()` sends it. */
+const relay: Extractor = (o, f) => {
+  if (typeof o['text'] === 'string') f.text = o['text'];
+  f.special = o['special'] === true;
+  if (typeof o['finishReason'] === 'string') f.finishReason = o['finishReason'];
+  const usage = o['usage'];
+  if (isObj(usage)) {
+    f.promptTokens = num(usage['promptTokens']);
+    f.completionTokens = num(usage['completionTokens']);
+  }
+  f.logprob = num(o['logprob']);
+};
+
 /** The extractor of each JSON format. @internal */
 export const EXTRACTORS: Readonly<Record<Exclude<TokenFormat, 'text'>, Extractor>> = {
   tgi: token,
@@ -199,6 +215,7 @@ export const EXTRACTORS: Readonly<Record<Exclude<TokenFormat, 'text'>, Extractor
   ollama,
   bedrock,
   'generated-text': generatedText,
+  relay,
 };
 
 /**
@@ -224,6 +241,7 @@ export function detectFormat(o: Obj): Exclude<TokenFormat, 'text'> | undefined {
   if ('outputText' in o) return 'bedrock';
   if (typeof o['done'] === 'boolean' && ('message' in o || 'response' in o)) return 'ollama';
   if (typeof o['generated_text'] === 'string') return 'generated-text';
+  if (typeof o['text'] === 'string') return 'relay';
   return undefined;
 }
 
@@ -235,6 +253,48 @@ function modelError(detail: string, errorCode: string | undefined, statusCode: n
     statusCode,
     afterFirstByte: true,
   });
+}
+
+const KINDS: ReadonlySet<string> = new Set<SageMakerStreamErrorKind>([
+  'model-stream',
+  'internal-stream-failure',
+  'model',
+  'validation',
+  'throttling',
+  'service-unavailable',
+  'internal-failure',
+  'model-not-ready',
+  'network',
+  'timeout',
+  'decode',
+  'aborted',
+  'unknown',
+]);
+
+/**
+ * The error carried by an SSE `event: error`: rx-sagemaker's relay error event
+ * (`{"kind", "message", "retryable"}`, as `toMessageEvent({ errorEvent: true })` sends it) keeps
+ * its kind; any other payload becomes a `model` error with the payload as its message.
+ *
+ * @internal
+ */
+export function errorEventError(data: string): SageMakerStreamError {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    value = undefined;
+  }
+  if (isObj(value) && typeof value['kind'] === 'string' && KINDS.has(value['kind']) && typeof value['message'] === 'string') {
+    return new SageMakerStreamError({
+      kind: value['kind'] as SageMakerStreamErrorKind,
+      message: safeDetail(value['message']),
+      retryable: value['retryable'] === true,
+      afterFirstByte: true,
+    });
+  }
+  const err = isObj(value) ? inBandError(value) : undefined;
+  return err ?? modelError(data, undefined, undefined);
 }
 
 /**

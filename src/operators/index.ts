@@ -13,3 +13,4 @@ export {
 } from './retryOnStreamFailure.js';
 export { streamMetrics, type StreamMetrics } from './streamMetrics.js';
 export { batchTokens, type BatchTokensConfig, type TokenBatch } from './batchTokens.js';
+export { toMessageEvent, type ToMessageEventConfig, type SseMessageEvent, type SseErrorData } from './toMessageEvent.js';
