@@ -97,8 +97,11 @@ export function fetchBytes$(url: string | URL, init: RequestInit = {}, config: F
     const outer = init.signal ?? undefined;
     let afterFirstByte = false;
 
+    // Read through a function: `subscriber.closed` changes under awaits, which TypeScript's
+    // narrowing of the property cannot see.
+    const isClosed = (): boolean => subscriber.closed;
     const fail = (error: SageMakerStreamError): void => {
-      if (!subscriber.closed) subscriber.error(error);
+      if (!isClosed()) subscriber.error(error);
     };
     const streamError = (kind: SageMakerStreamErrorKind, what: string, extra: { retryable?: boolean; httpStatusCode?: number; cause?: unknown } = {}): SageMakerStreamError =>
       new SageMakerStreamError({ kind, message: `Stream request: ${what}`, afterFirstByte, ...extra });
@@ -169,7 +172,7 @@ export function fetchBytes$(url: string | URL, init: RequestInit = {}, config: F
           fail(streamError('network', afterFirstByte ? 'the connection broke during the response' : 'the connection broke before the first byte of the body', { retryable: true, cause }));
           return;
         }
-        if (subscriber.closed) return;
+        if (isClosed()) return;
         if (chunk.done) break;
         const bytes = chunk.value;
         if (bytes.byteLength === 0) continue;

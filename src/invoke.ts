@@ -15,7 +15,7 @@ import { contentTypeHints } from './internal/responseHints.js';
  *
  * @public
  */
-export type JsonBody = { readonly [key: string]: unknown } | readonly unknown[];
+export type JsonBody = Readonly<Record<string, unknown>> | readonly unknown[];
 
 /**
  * The input of {@link invoke$}: the SDK's `InvokeEndpointWithResponseStreamCommandInput`, except
@@ -163,8 +163,11 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
     let lastPartAt = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
+    // Read through a function: `subscriber.closed` changes under awaits and callbacks, which
+    // TypeScript's narrowing of the property cannot see.
+    const closed = (): boolean => subscriber.closed;
     const fail = (error: SageMakerStreamError): void => {
-      if (!subscriber.closed) subscriber.error(error);
+      if (!closed()) subscriber.error(error);
     };
 
     // One timer at a time: for the first byte, then for idleness. The idle timer is not re-armed
@@ -207,7 +210,7 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
       const output = await client.send(new InvokeEndpointWithResponseStreamCommand(commandInput), {
         abortSignal: controller.signal,
       });
-      if (subscriber.closed) return;
+      if (closed()) return;
       requestId = output.$metadata.requestId;
       recorder?.response(output.InvokedProductionVariant, requestId);
       onResponse?.({
@@ -221,7 +224,7 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
       const body = output.Body;
       if (body !== undefined) {
         for await (const event of body) {
-          if (subscriber.closed) return;
+          if (closed()) return;
           const bytes = event.PayloadPart?.Bytes;
           if (bytes !== undefined) {
             if (!afterFirstByte) {
@@ -243,11 +246,11 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
           // Unknown union members are skipped.
         }
       }
-      if (!subscriber.closed) subscriber.complete();
+      if (!closed()) subscriber.complete();
     };
 
     run().catch((err: unknown) => {
-      if (subscriber.closed) return; // we aborted it: unsubscribed, timed out or signalled
+      if (closed()) return; // we aborted it: unsubscribed, timed out or signalled
       fail(toStreamError(err, { endpointName, requestId, afterFirstByte, requestBody: bodyText(commandInput.Body) }));
     });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { EmulatorError, EmulatorFault, EmulatorResponse } from '../testing/emulator.js';
+import type { EmulatorResponse } from '../testing/emulator.js';
 import { startEmulator } from '../testing/emulator.js';
 import { CONTAINER_FORMATS, type ContainerFormat } from '../testing/render.js';
 import { EXIT_USAGE } from './errors.js';
@@ -112,8 +112,8 @@ export async function emulateCommand(argv: readonly string[], io: Io): Promise<n
     stream: { format, tokens: toTokens(text) },
     partDelayMs: 1000 / rate,
     firstPartDelayMs: firstDelay,
-    ...(fault === undefined ? {} : { fault: { type: fault, afterParts: faultAfter } as EmulatorFault }),
-    ...(error === undefined ? {} : { error: { type: error } as EmulatorError }),
+    ...(fault === undefined ? {} : { fault: { type: fault, afterParts: faultAfter } }),
+    ...(error === undefined ? {} : { error: { type: error } }),
   };
   let emulator;
   try {

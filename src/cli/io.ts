@@ -11,7 +11,7 @@ export interface Io {
 export const processIo: Io = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
-  stdinIsTTY: process.stdin.isTTY === true,
+  stdinIsTTY: process.stdin.isTTY,
   onInterrupt: (listener) => {
     process.on('SIGINT', listener);
     process.on('SIGTERM', listener);

@@ -26,6 +26,9 @@ export function firstToByte$<K, R>(
     checkSocketLimit(client, stagger === undefined ? entries.length : 1, config.onSocketLimit);
     const running = new Map<number, Subscription>();
     let winner: number | undefined;
+    // Read through functions: both change while subscribing to a synchronous source.
+    const decided = (): boolean => winner !== undefined;
+    const closed = (): boolean => subscriber.closed;
     let next = 0;
     let ended = 0;
     let firstError: SageMakerStreamError | undefined;
@@ -53,9 +56,10 @@ export function firstToByte$<K, R>(
 
     const startNext = (): void => {
       clearTimeout(timer);
-      if (winner !== undefined || next >= entries.length || subscriber.closed) return;
+      const entry = entries[next];
+      if (winner !== undefined || entry === undefined || subscriber.closed) return;
       const i = next++;
-      const [key, input] = entries[i] as [K, (typeof entries)[number][1]];
+      const [key, input] = entry;
       const bytes$ = invoke$(client, input, config.invoke).pipe(tap(() => win(i)));
       const out$ = (config.each === undefined ? bytes$ : config.each(bytes$, key)) as Observable<R>;
       const sub = out$.subscribe({
@@ -75,7 +79,7 @@ export function firstToByte$<K, R>(
         },
       });
       if (!sub.closed) running.set(i, sub);
-      if (stagger !== undefined && winner === undefined && next < entries.length && !subscriber.closed) {
+      if (stagger !== undefined && !decided() && next < entries.length && !closed()) {
         timer = setTimeout(startNext, stagger);
       }
     };

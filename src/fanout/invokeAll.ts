@@ -31,8 +31,8 @@ export interface InvokeAllConfig<K, R> extends FanOutBaseConfig<K, R> {
 }
 
 /** The entries of an array (numeric keys) or a record (string keys). @internal */
-export function entriesOf<K>(inputs: FanOutInputs): Array<[K, InvokeInput]> {
-  return (Array.isArray(inputs) ? inputs.map((input, i) => [i, input]) : Object.entries(inputs)) as Array<[K, InvokeInput]>;
+export function entriesOf<K>(inputs: FanOutInputs): [K, InvokeInput][] {
+  return (Array.isArray(inputs) ? inputs.map((input, i) => [i, input]) : Object.entries(inputs)) as [K, InvokeInput][];
 }
 
 /**

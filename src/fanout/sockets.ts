@@ -45,7 +45,7 @@ export async function socketLimitOf(client: SageMakerRuntimeClient): Promise<num
   }
 }
 
-const warned = new WeakSet<object>();
+const warned = new WeakSet();
 
 /**
  * Warns once per client when `concurrency` is above its socket limit.

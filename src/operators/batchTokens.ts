@@ -160,6 +160,7 @@ export function batchTokens<T>(config: BatchTokensConfig = {}): OperatorFunction
           scheduled = true;
           const action = scheduler.schedule(flushScheduled, delay);
           // A synchronous scheduler may already have flushed (and a re-entrant token scheduled anew).
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- flushScheduled may have reset it
           if (scheduled && pending === undefined) pending = action;
         },
         error(err: unknown) {

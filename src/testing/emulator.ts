@@ -54,7 +54,7 @@ export type EmulatorError =
  */
 export interface EmulatorResponse {
   /** The payload parts, in order: each becomes one `PayloadPart` frame. Strings are sent as UTF-8. */
-  readonly parts?: ReadonlyArray<string | Uint8Array>;
+  readonly parts?: readonly (string | Uint8Array)[];
   /**
    * Instead of `parts`: tokens rendered as a given container streams them (see
    * {@link renderStream}), one part per event the container writes, or cut every `partSize`
@@ -380,6 +380,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     open++;
     maxOpen = Math.max(maxOpen, open);
     let finished = false;
+    // Read through a function: `finished` is set by the 'close' listener while this handler awaits.
+    const isFinished = (): boolean => finished;
     const finish = (outcome: RecordedRequest['outcome']): void => {
       if (finished) return;
       finished = true;
@@ -414,7 +416,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
       return;
     }
 
-    let parts: ReadonlyArray<string | Uint8Array> = plan.parts ?? [];
+    let parts: readonly (string | Uint8Array)[] = plan.parts ?? [];
     let contentType = plan.contentType;
     if (plan.stream !== undefined) {
       const rendered = renderStream(plan.stream.format, plan.stream.tokens, plan.stream.options);
@@ -444,8 +446,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
 
     const fault = plan.fault;
     for (let i = 0; i <= parts.length; i++) {
-      if (finished) return;
-      if (fault !== undefined && fault.afterParts === i) {
+      if (isFinished()) return;
+      if (fault?.afterParts === i) {
         switch (fault.type) {
           case 'model-stream-error':
             await write(exceptionFrame('ModelStreamError', { Message: fault.message ?? 'Model invocation time exceeded', ErrorCode: fault.errorCode ?? 'ModelInvocationTimeExceeded' }));
@@ -466,11 +468,11 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
       const part = parts[i];
       if (part === undefined) break;
       await sleep(i === 0 ? (plan.firstPartDelayMs ?? plan.partDelayMs ?? 0) : (plan.partDelayMs ?? 0));
-      if (finished) return;
+      if (isFinished()) return;
       await write(payloadFrame(typeof part === 'string' ? fromUtf8(part) : part));
       record.partsSent++;
     }
-    if (!finished) res.end(() => finish('complete'));
+    if (!isFinished()) res.end(() => finish('complete'));
   };
 
   const server: Server = createServer((req, res) => {

@@ -181,7 +181,7 @@ describe('rx-sagemaker stream', () => {
   test('a credentials failure is an unknown error with exit code 1 and a hint about credentials', async () => {
     const r = await run(['stream', 'ep', '--endpoint-url', emulator.url, '--body', '{}', '--profile', 'no-such-profile-rx-sagemaker']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error \[unknown\]: .*\n  → check your credentials/);
+    expect(r.stderr).toMatch(/error \[unknown\]: .*\n {2}→ check your credentials/);
   });
 
   test('Ctrl-C aborts the request (seen at the emulator) and exits 130', async () => {

@@ -10,12 +10,14 @@ import {
 import { SageMakerStreamError, type SageMakerStreamErrorKind } from '../../src/index.js';
 import { safeDetail, toStreamError } from '../../src/internal/classify.js';
 
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports -- the type of a module loaded twice below
 type ErrorModule = typeof import('../../src/errors/SageMakerStreamError.js');
 
 /** Loads a second, independent copy of the error module, as a second install of the package would. */
 function loadSecondCopy(): ErrorModule {
   let copy: ErrorModule | undefined;
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
     copy = require('../../src/errors/SageMakerStreamError.js') as ErrorModule;
   });
   if (copy === undefined) throw new Error('the module was not loaded');

@@ -31,7 +31,7 @@ const echo = (extra: Partial<EmulatorResponse> = {}) => (req: RecordedRequest): 
   partDelayMs: 2,
   ...extra,
 });
-const tokensOf = <K>(events: ReadonlyArray<FanOutEvent<K, string>>, key: K): string =>
+const tokensOf = <K>(events: readonly FanOutEvent<K, string>[], key: K): string =>
   events
     .filter((e) => e.type === 'value' && e.key === key)
     .map((e) => (e.type === 'value' ? e.value : ''))
@@ -89,7 +89,7 @@ describe('invokeAll$', () => {
     );
     expect(SageMakerStreamError.isInstance(result.error)).toBe(true);
     expect(result.error).toMatchObject({ kind: 'model-stream', errorCode: 'StreamBroken' });
-    expect(tokensOf(result.values as Array<FanOutEvent<string, string>>, 'bad')).toBe('xy');
+    expect(tokensOf(result.values as FanOutEvent<string, string>[], 'bad')).toBe('xy');
     const okRequests = emulator.requests.filter((r) => r.endpointName === 'ok');
     expect(okRequests).toHaveLength(2);
     await emulator.waitFor(() => okRequests.every((r) => r.clientClosed), 2000);

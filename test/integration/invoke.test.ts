@@ -12,7 +12,6 @@ afterEach(async () => {
   await emulator.close();
 });
 
-const text = (chunks: Uint8Array[]): string => Buffer.concat(chunks).toString('utf8');
 const tgi = (t: string): string => `data:${JSON.stringify({ token: { text: t, special: false } })}\n\n`;
 
 function expectStreamError(error: unknown): SageMakerStreamError {
@@ -71,7 +70,7 @@ describe('invoke$: requests and responses', () => {
       invokedProductionVariant: 'variant-b',
       customAttributes: 'trace=1',
     });
-    const seen: Array<StreamResponseMetadata | string> = [];
+    const seen: (StreamResponseMetadata | string)[] = [];
     await lastValueFrom(
       invoke$(clientFor(emulator), { EndpointName: 'ep', Body: 'x' }, { onResponse: (m) => seen.push(m) }).pipe(toArray()),
     ).then((parts) => seen.push(...parts.map((p) => Buffer.from(p).toString())));

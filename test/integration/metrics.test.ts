@@ -27,7 +27,7 @@ describe('streamMetrics()', () => {
     );
     expect(out).toEqual(TOKENS);
     expect(reports).toHaveLength(1);
-    const m = reports[0] as StreamMetrics;
+    const m = reports[0]!;
     const req = emulator.requests[0];
     expect(m).toMatchObject({ endpointName: 'ep', variant: 'blue', format: 'openai-chat', tokens: 6, retries: 0, outcome: 'complete', errorKind: undefined });
     expect(m.requestId).toEqual(expect.any(String));
@@ -113,7 +113,7 @@ describe('streamMetrics()', () => {
       }).pipe(toArray()),
     );
     const byEndpoint = Object.fromEntries(reports.map((m) => [m.endpointName, m]));
-    expect(byEndpoint['one']).toMatchObject({ variant: 'v1', format: 'tgi', tokens: 1 });
-    expect(byEndpoint['two']).toMatchObject({ variant: 'v2', format: 'lmi', tokens: 2 });
+    expect(byEndpoint.one).toMatchObject({ variant: 'v1', format: 'tgi', tokens: 1 });
+    expect(byEndpoint.two).toMatchObject({ variant: 'v2', format: 'lmi', tokens: 2 });
   });
 });

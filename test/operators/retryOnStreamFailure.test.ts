@@ -110,7 +110,7 @@ describe('retryOnStreamFailure', () => {
 
     it('waits the time the delay function returns for each attempt', () => {
       const failure = streamError('internal-stream-failure', true);
-      const seen: Array<[number, SageMakerStreamErrorKind]> = [];
+      const seen: [number, SageMakerStreamErrorKind][] = [];
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('#', undefined, failure);
         const result = source.pipe(

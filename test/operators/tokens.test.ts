@@ -167,9 +167,9 @@ function feed(parts: readonly Uint8Array[], config: TokensConfig = {}): Outcome 
 }
 
 /** The body whole, in two parts at every byte offset, and one byte per part. */
-function partitions(body: string): Array<[string, Uint8Array[]]> {
+function partitions(body: string): [string, Uint8Array[]][] {
   const bytes = utf8(body);
-  const result: Array<[string, Uint8Array[]]> = [['whole', [bytes]]];
+  const result: [string, Uint8Array[]][] = [['whole', [bytes]]];
   for (let cut = 1; cut < bytes.length; cut++) result.push([`split at byte ${cut}`, [bytes.subarray(0, cut), bytes.subarray(cut)]]);
   result.push(['one byte per part', Array.from(bytes, (_, i) => bytes.subarray(i, i + 1))]);
   return result;
@@ -198,7 +198,7 @@ describe('tokens()', () => {
   describe('gives identical tokens whole, split in two at every byte offset, and one byte per part: it', () => {
     it.each<[string, string, readonly string[]]>([
       ['TGI generate_stream SSE, skipping special and empty tokens and never emitting generated_text', sse(TGI_LINES), [' 東', '🗼']],
-      ['a TGI last event that repeats the whole text in generated_text, emitting only its token', sse([TGI_LINES[0] as string, TGI_LAST_EVENT]), [' 東', '.']],
+      ['a TGI last event that repeats the whole text in generated_text, emitting only its token', sse([TGI_LINES[0]!, TGI_LAST_EVENT]), [' 東', '.']],
       ['TGI generate_stream that starts with keep-alive comments', `:\n\n:\n\n${sse(TGI_LINES)}`, [' 東', '🗼']],
       ['TGI Messages API SSE with the role on every delta, a usage-only chunk and data:[DONE]', sse(TGI_MESSAGES_LINES), ['Deep']],
       ['TGI completions SSE whose finish_reason is ""', sse(TGI_COMPLETIONS_LINES), [' A', ' décrit']],
@@ -208,7 +208,7 @@ describe('tokens()', () => {
       ['LMI async inputs jsonlines, skipping the empty EOS token', jsonl(LMI_ASYNC_TGI_LINES), ['Hello']],
       ['OpenAI chat chunks SSE, skipping the role-only delta with content "" and the usage-only chunk, up to [DONE]', sse(OPENAI_CHAT_LINES), ['こんにちは']],
       ['OpenAI completions SSE from choices[0].text', sse(OPENAI_COMPLETIONS_LINES), [' Paris', ' ville']],
-      ['OpenAI chat SSE with CRLF line endings and sse-starlette pings', sse([OPENAI_CHAT_LINES[0] as string, ': ping - 2024-06-14 10:00:00.000000', ...OPENAI_CHAT_LINES.slice(1)], '\r\n'), ['こんにちは']],
+      ['OpenAI chat SSE with CRLF line endings and sse-starlette pings', sse([OPENAI_CHAT_LINES[0]!, ': ping - 2024-06-14 10:00:00.000000', ...OPENAI_CHAT_LINES.slice(1)], '\r\n'), ['こんにちは']],
       ['an LF event stream with CRLF pings (llama-cpp-python)', `: ping - 2024-06-14 10:00:00.000000\r\n\r\n${sse(OPENAI_CHAT_LINES)}`, ['こんにちは']],
       ['an event stream with bare CR line endings', sse(TGI_LINES, '\r'), [' 東', '🗼']],
       [
@@ -218,8 +218,8 @@ describe('tokens()', () => {
       ],
       ['an event stream that starts with a byte order mark', `\uFEFF${sse(TGI_LINES)}`, [' 東', '🗼']],
       ['an event stream with event:, id: and retry: fields', `retry: 3000\n\nevent: message\nid: 1\n${sse(OPENAI_COMPLETIONS_LINES)}`, [' Paris', ' ville']],
-      ['an event stream up to [DONE] and ignores what follows it', `${sse(OPENAI_COMPLETIONS_LINES)}${OPENAI_COMPLETIONS_LINES[0] as string}\n\n`, [' Paris', ' ville']],
-      ['an unterminated last SSE event, flushed at completion', `${sse([TGI_LINES[0] as string])}${TGI_LAST_EVENT}`, [' 東', '.']],
+      ['an event stream up to [DONE] and ignores what follows it', `${sse(OPENAI_COMPLETIONS_LINES)}${OPENAI_COMPLETIONS_LINES[0]!}\n\n`, [' Paris', ' ville']],
+      ['an unterminated last SSE event, flushed at completion', `${sse([TGI_LINES[0]!])}${TGI_LAST_EVENT}`, [' 東', '.']],
       ['a body with no newline at all, one JSON object', '{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"Paris est la capitale 🇫🇷","finish_reason":"stop"}]}', ['Paris est la capitale 🇫🇷']],
       ['LMI jsonlines whose last line has no newline', `${jsonl(LMI_LINES)}${LMI_LAST_LINE}`, ['Deep ', ' Learning', ' is', 'から']],
       ['JSON values written back to back with no delimiter', '{"outputText":"Bonjour","index":0,"totalOutputTextTokenCount":null,"completionReason":null,"inputTextTokenCount":5}{"outputText":" le","index":1,"totalOutputTextTokenCount":null,"completionReason":null,"inputTextTokenCount":null}', ['Bonjour', ' le']],
@@ -285,7 +285,7 @@ describe('tokens()', () => {
   describe('in-band errors', () => {
     it('emits the TGI tokens before a TGI validation error, then fails with a model error', () => {
       expectForEveryPartition(
-        sse([TGI_LINES[0] as string, TGI_LINES[2] as string, TGI_VALIDATION_ERROR]),
+        sse([TGI_LINES[0]!, TGI_LINES[2]!, TGI_VALIDATION_ERROR]),
         failedWith([' 東', '🗼'], modelError('Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096', 'validation', undefined)),
       );
     });
@@ -303,7 +303,7 @@ describe('tokens()', () => {
 
     it("reads the status of TGI chat's error event from http_status_code", () => {
       expectForEveryPartition(
-        sse([TGI_MESSAGES_LINES[0] as string, ...TGI_MESSAGES_ERROR]),
+        sse([TGI_MESSAGES_LINES[0]!, ...TGI_MESSAGES_ERROR]),
         failedWith(['Deep'], modelError('Out of available cache blocks: asked 1024, only 172 free blocks', undefined, 422)),
       );
     });
@@ -342,7 +342,7 @@ describe('tokens()', () => {
     });
 
     it('emits the tokens before a malformed SSE data payload, then fails with a decode error', () => {
-      expectForEveryPartition(`${sse([TGI_LINES[0] as string])}data:{"index":2,"token":{"id":1,\n\n${sse([TGI_LINES[2] as string])}`, {
+      expectForEveryPartition(`${sse([TGI_LINES[0]!])}data:{"index":2,"token":{"id":1,\n\n${sse([TGI_LINES[2]!])}`, {
         tokens: [' 東'],
         completed: false,
         error: { kind: 'decode', message: expect.stringMatching(/malformed JSON/), lineNumber: expect.any(Number) },
@@ -351,7 +351,7 @@ describe('tokens()', () => {
 
     it('reports the line of the malformed data in an event stream, not the blank line after it', () => {
       // line 1: data, line 2: blank, line 3: the malformed data, line 4: blank
-      const outcome = feed([utf8(`${sse([TGI_LINES[0] as string])}data:{"index":2,"token":\n\n`)]);
+      const outcome = feed([utf8(`${sse([TGI_LINES[0]!])}data:{"index":2,"token":\n\n`)]);
       expect(outcome.error).toMatchObject({ kind: 'decode', lineNumber: 3 });
     });
 
@@ -375,7 +375,7 @@ describe('tokens()', () => {
     });
 
     it('fails with a decode error on a line longer than maxLineLength', () => {
-      const outcome = feed([utf8(`${LMI_LINES[0] as string}\n{"token": {"text": "${'x'.repeat(200)}", "log_prob": 0}}\n`)], { maxLineLength: 100 });
+      const outcome = feed([utf8(`${LMI_LINES[0]!}\n{"token": {"text": "${'x'.repeat(200)}", "log_prob": 0}}\n`)], { maxLineLength: 100 });
       expect(outcome).toMatchObject({ tokens: ['Deep '], completed: false, error: { kind: 'decode' } });
     });
   });
@@ -489,7 +489,7 @@ describe('tokens() marbles', () => {
   it('delivers a complete but unterminated last event before the upstream error', () => {
     const upstream = new Error('socket hang up');
     scheduler.run(({ cold, expectObservable }) => {
-      const source = cold('-a-#', { a: utf8(`${sse([TGI_LINES[0] as string])}${TGI_LAST_EVENT}`) }, upstream);
+      const source = cold('-a-#', { a: utf8(`${sse([TGI_LINES[0]!])}${TGI_LAST_EVENT}`) }, upstream);
       expectObservable(source.pipe(tokens())).toBe('-x-(y#)', { x: ' 東', y: '.' }, upstream);
     });
   });
@@ -497,9 +497,9 @@ describe('tokens() marbles', () => {
   it('ends with an in-band error at the frame of the part that carries it and unsubscribes from the source', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-b-c-|', {
-        a: utf8(sse([OPENAI_CHAT_LINES[1] as string])),
-        b: utf8(sse([OPENAI_CHAT_ERROR[0] as string])),
-        c: utf8(sse([OPENAI_CHAT_ERROR[1] as string])),
+        a: utf8(sse([OPENAI_CHAT_LINES[1]!])),
+        b: utf8(sse([OPENAI_CHAT_ERROR[0]!])),
+        c: utf8(sse([OPENAI_CHAT_ERROR[1]!])),
       });
       expectObservable(source.pipe(tokens())).toBe(
         '-x-#',
@@ -531,9 +531,9 @@ describe('tokens() marbles', () => {
   it('unsubscribes from the source when the consumer unsubscribes early', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a--b--c--|', {
-        a: utf8(sse([OPENAI_COMPLETIONS_LINES[0] as string])),
-        b: utf8(sse([OPENAI_COMPLETIONS_LINES[1] as string])),
-        c: utf8(sse([OPENAI_COMPLETIONS_LINES[2] as string])),
+        a: utf8(sse([OPENAI_COMPLETIONS_LINES[0]!])),
+        b: utf8(sse([OPENAI_COMPLETIONS_LINES[1]!])),
+        c: utf8(sse([OPENAI_COMPLETIONS_LINES[2]!])),
       });
       expectObservable(source.pipe(tokens()), '^---!').toBe('-x--', { x: ' Paris' });
       expectSubscriptions(source.subscriptions).toBe('^---!');

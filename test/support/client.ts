@@ -1,4 +1,5 @@
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
+import type { Observable } from 'rxjs';
 import type { Emulator } from '../../src/testing/index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -14,7 +15,7 @@ export function clientFor(emulator: Emulator, extra: Partial<SageMakerRuntimeCli
 }
 
 /** Collects every value and the final notification of an Observable. */
-export function collect<T>(source: import('rxjs').Observable<T>): Promise<{ values: T[]; error?: unknown; completed: boolean }> {
+export function collect<T>(source: Observable<T>): Promise<{ values: T[]; error?: unknown; completed: boolean }> {
   return new Promise((resolve) => {
     const values: T[] = [];
     source.subscribe({

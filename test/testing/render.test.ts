@@ -8,7 +8,7 @@ const ERROR = { message: 'Request failed during generation: out of memory' };
 // Small structural parsers, written from formats.md and independent of the renderer.
 
 /** Reads a nested field of parsed JSON. */
-function at(value: unknown, ...path: ReadonlyArray<string | number>): unknown {
+function at(value: unknown, ...path: readonly (string | number)[]): unknown {
   let current = value;
   for (const key of path) {
     if (typeof key === 'number') {

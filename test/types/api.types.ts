@@ -65,15 +65,15 @@ function describe(err: SageMakerStreamError): string {
     }
   }
 }
-void describe;
+describe;
 
 // The type guard narrows unknown.
 declare const unknownError: unknown;
 if (SageMakerStreamError.isInstance(unknownError)) {
   const retryable: boolean = unknownError.retryable;
   const code: string | undefined = unknownError.errorCode;
-  void retryable;
-  void code;
+  retryable;
+  code;
 }
 
 // The emulator's public surface.

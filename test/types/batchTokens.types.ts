@@ -22,10 +22,10 @@ const mixed = mixed$.pipe(batchTokens());
 assertType<Equals<typeof mixed, Observable<string | (string | TokenEvent)[]>>>(true);
 assertType<Equals<TokenBatch<unknown>, string | unknown[]>>(true);
 const op: OperatorFunction<string, string> = batchTokens();
-void op;
+op;
 
 // @ts-expect-error interval is 'frame' or a number
 batchTokens({ interval: 'tick' });
 // @ts-expect-error a batch of strings is a string, not an array
 const wrong: Observable<string[]> = strings$.pipe(batchTokens());
-void wrong;
+wrong;

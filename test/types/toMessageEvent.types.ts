@@ -20,7 +20,7 @@ assertType<Equals<typeof fromEvents$, Observable<SseMessageEvent>>>(true);
 
 // What @Sse() handlers declare: NestJS's own MessageEvent (exactOptionalPropertyTypes included).
 const forNest$: Observable<MessageEvent> = fromTokens$;
-void forNest$;
+forNest$;
 
 // The data callback gets the element type from the pipe.
 bytes$.pipe(tokenEvents(), toMessageEvent({ data: (e) => ({ text: e.text, finish: e.finishReason ?? null }) }));
