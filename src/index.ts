@@ -8,3 +8,9 @@ export {
 export * from './operators/index.js';
 export { TOKEN_FORMATS, type TokenFormat } from './formats/schemas.js';
 export * from './fanout/index.js';
+export {
+  fastEventStreamSerdeProvider,
+  fastEventStreamStats,
+  type EventStreamSerdeProvider,
+  type FastEventStreamStats,
+} from './eventstream/index.js';

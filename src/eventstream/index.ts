@@ -1,0 +1,6 @@
+export {
+  fastEventStreamSerdeProvider,
+  fastEventStreamStats,
+  type EventStreamSerdeProvider,
+  type FastEventStreamStats,
+} from './fastEventStreamSerdeProvider.js';
