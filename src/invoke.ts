@@ -8,7 +8,7 @@ import { Observable } from 'rxjs';
 import { SageMakerStreamError, type SageMakerStreamErrorKind } from './errors/SageMakerStreamError.js';
 import { buildMessage, toStreamError } from './internal/classify.js';
 import { activeRecorder } from './internal/recorder.js';
-import { contentTypeHints } from './internal/responseHints.js';
+import { contentTypeHints, requestBodyHints } from './internal/responseHints.js';
 
 /**
  * A JSON value a request `Body` may be given as; it is sent JSON-encoded.
@@ -86,11 +86,34 @@ function validationError(message: string, endpointName: string | undefined): Sag
   return new SageMakerStreamError({ kind: 'validation', message: buildMessage('validation', { endpointName, detail: message }), endpointName });
 }
 
+/** The members of `InvokeEndpointWithResponseStreamInput` besides `Body` (all strings). */
+const STRING_MEMBERS = new Set([
+  'EndpointName',
+  'ContentType',
+  'Accept',
+  'CustomAttributes',
+  'TargetVariant',
+  'TargetContainerHostname',
+  'InferenceId',
+  'InferenceComponentName',
+  'SessionId',
+  'PrefixAwareId',
+]);
+
 /** Builds the SDK input; never touches the caller's object. */
 function toCommandInput(input: InvokeInput): InvokeEndpointWithResponseStreamCommandInput {
   const body: unknown = input.Body;
   if (typeof input.EndpointName !== 'string' || input.EndpointName === '') {
     throw validationError('EndpointName must be a non-empty string', undefined);
+  }
+  // The SDK would drop a member the streaming API lacks (e.g. InvokeEndpoint's `TargetModel`)
+  // without a word, and the endpoint would answer something else than asked: reject it.
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'Body' || value === undefined) continue;
+    if (!STRING_MEMBERS.has(key)) {
+      throw validationError(`${key} is not a member of InvokeEndpointWithResponseStream's input`, input.EndpointName);
+    }
+    if (typeof value !== 'string') throw validationError(`${key} must be a string`, input.EndpointName);
   }
   if (body instanceof Uint8Array) return { ...input, Body: body };
   if (typeof body === 'string') return { ...input, Body: fromUtf8(body) };
@@ -230,6 +253,8 @@ export function invoke$(client: SageMakerRuntimeClient, input: InvokeInput, conf
             if (!afterFirstByte) {
               afterFirstByte = true;
               if (output.ContentType !== undefined) contentTypeHints.set(bytes, output.ContentType);
+              const sent = bodyText(commandInput.Body);
+              if (sent !== undefined) requestBodyHints.set(bytes, sent);
               if (firstByteTimeout !== undefined) {
                 clearTimeout(timer);
                 if (idleTimeout !== undefined) armIdle(idleTimeout);

@@ -46,16 +46,63 @@ function rec(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
 }
 
+/**
+ * Where Node's own errors fail `instanceof Error` (inside Jest's sandbox, for one), the SDK's retry
+ * code wraps them as `Error('AWS SDK error wrapper for Error: aborted')` and drops their `code`.
+ */
+const SDK_WRAPPER = /^AWS SDK error wrapper for (?:\w*Error: )?/;
+
 function fieldsOf(error: unknown): Fields {
   const o = rec(error) ?? {};
   const meta = rec(o['$metadata']);
+  let message = str(o['message']) ?? str(o['Message']) ?? (typeof error === 'string' ? error : '');
+  let code = str(o['code']);
+  if (SDK_WRAPPER.test(message)) {
+    message = message.replace(SDK_WRAPPER, '');
+    code ??= /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)?.[1];
+  }
   return {
     name: str(o['name']) ?? (error instanceof Error ? error.constructor.name : typeof error),
-    message: str(o['message']) ?? str(o['Message']) ?? (typeof error === 'string' ? error : ''),
-    code: str(o['code']),
+    message,
+    code,
     httpStatusCode: num(meta?.['httpStatusCode']),
     requestId: str(meta?.['requestId']),
   };
+}
+
+/** The string values (and keys) of a JSON document, longest first; none when it is not JSON. */
+function jsonStrings(text: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (typeof v === 'object' && v !== null && depth < 32) {
+      for (const item of Array.isArray(v) ? v : Object.values(v)) walk(item, depth + 1);
+    }
+  };
+  walk(value, 0);
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/** Replaces the request body in `text`: whole, each longer line, each longer JSON string. */
+function redactBody(text: string, requestBody: string | undefined): string {
+  if (requestBody === undefined || requestBody.length < 8) return text;
+  // The whole body first, then each of its longer lines (an echo may hold only part of it).
+  let s = text.split(requestBody).join('[request body]');
+  for (const line of requestBody.split(/\r?\n/)) {
+    const t = line.trim();
+    if (t.length >= 8) s = s.split(t).join('[request body]');
+  }
+  // A JSON body: each longer string in it (the prompt), as the server may quote just that.
+  for (const value of jsonStrings(requestBody)) {
+    if (value.length >= 8) s = s.split(value).join('[request body]');
+  }
+  return s;
 }
 
 /**
@@ -66,15 +113,7 @@ function fieldsOf(error: unknown): Fields {
  * @internal
  */
 export function safeDetail(text: string, requestBody?: string): string {
-  let s = text;
-  if (requestBody !== undefined && requestBody.length >= 8) {
-    // The whole body first, then each of its longer lines (an echo may hold only part of it).
-    s = s.split(requestBody).join('[request body]');
-    for (const line of requestBody.split(/\r?\n/)) {
-      const t = line.trim();
-      if (t.length >= 8) s = s.split(t).join('[request body]');
-    }
-  }
+  let s = redactBody(text, requestBody);
   s = s.split('\n', 1)[0] ?? '';
   s = s
     .replace(/\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g, '[redacted]')
@@ -210,5 +249,30 @@ export function toStreamError(error: unknown, context: ErrorContext = {}): SageM
     httpStatusCode: f.httpStatusCode,
     logStreamArn: str(o['LogStreamArn']),
     cause: error,
+  });
+}
+
+/**
+ * The same error with the request body (or any longer string of a JSON body) replaced in its
+ * message, for errors built where the body was not known (in-band container errors).
+ *
+ * @internal
+ */
+export function redactRequestBody(error: SageMakerStreamError, requestBody: string | undefined): SageMakerStreamError {
+  const message = redactBody(error.message, requestBody);
+  if (message === error.message) return error;
+  return new SageMakerStreamError({
+    kind: error.kind,
+    message,
+    retryable: error.retryable,
+    endpointName: error.endpointName,
+    requestId: error.requestId,
+    afterFirstByte: error.afterFirstByte,
+    errorCode: error.errorCode,
+    statusCode: error.statusCode,
+    httpStatusCode: error.httpStatusCode,
+    logStreamArn: error.logStreamArn,
+    lineNumber: error.lineNumber,
+    cause: error.cause,
   });
 }

@@ -6,3 +6,11 @@
  * @internal
  */
 export const contentTypeHints = new WeakMap<Uint8Array, string>();
+
+/**
+ * The request body (as text) of a stream, keyed the same way, so that `tokens()` can keep it out
+ * of the messages of errors the container writes into the stream (which often quote the input).
+ *
+ * @internal
+ */
+export const requestBodyHints = new WeakMap<Uint8Array, string>();

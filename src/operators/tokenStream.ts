@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Fields, TokenFormat } from '../formats/schemas.js';
-import { toStreamError } from '../internal/classify.js';
-import { contentTypeHints } from '../internal/responseHints.js';
+import { redactRequestBody, toStreamError } from '../internal/classify.js';
+import { contentTypeHints, requestBodyHints } from '../internal/responseHints.js';
 import { createTokenParser, type TokenParser, type TokenParserOptions } from '../internal/tokenParser.js';
 import { createUtf8Decoder } from '../internal/utf8.js';
 import type { TokensConfig } from './tokens.js';
@@ -25,7 +25,9 @@ export function tokenStream<R>(
     const decoder = createUtf8Decoder(config.fatal ?? false);
     const next = (value: R): void => subscriber.next(value);
     let parser: TokenParser | undefined;
+    let requestBody: string | undefined; // from invoke$: kept out of in-band error messages
     const open = (first: Uint8Array | undefined): TokenParser => {
+      if (first !== undefined) requestBody = requestBodyHints.get(first);
       const options: TokenParserOptions = {
         includeSpecial: config.includeSpecial ?? false,
         choiceIndex: config.choiceIndex ?? 0,
@@ -55,7 +57,7 @@ export function tokenStream<R>(
           parser ??= open(bytes);
           parser.feed(decoder.decode(bytes));
         } catch (e) {
-          subscriber.error(toStreamError(e));
+          subscriber.error(redactRequestBody(toStreamError(e), requestBody));
         }
       },
       error(err: unknown) {
@@ -72,7 +74,7 @@ export function tokenStream<R>(
         try {
           flush();
         } catch (e) {
-          subscriber.error(toStreamError(e));
+          subscriber.error(redactRequestBody(toStreamError(e), requestBody));
           return;
         }
         subscriber.complete();

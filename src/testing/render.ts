@@ -764,7 +764,7 @@ const EVENT_STREAM = 'text/event-stream';
 const JSONLINES = 'application/jsonlines';
 const NDJSON = 'application/x-ndjson';
 
-const FORMATS: { readonly [F in ContainerFormat]: FormatSpec } = {
+const FORMATS: Readonly<Record<ContainerFormat, FormatSpec>> = {
   'tgi-sse': { contentType: EVENT_STREAM, inBandErrors: true, render: renderTgiSse },
   'tgi-messages-sse': { contentType: EVENT_STREAM, inBandErrors: true, render: renderTgiMessagesSse },
   'tgi-completions-sse': { contentType: EVENT_STREAM, inBandErrors: true, render: renderTgiCompletionsSse },
