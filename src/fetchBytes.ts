@@ -6,6 +6,19 @@ import { contentTypeHints } from './internal/responseHints.js';
 /**
  * Options of {@link fetchBytes$}.
  *
+ * @example
+ * ```ts
+ * import { fetchBytes$, tokens, type FetchBytesConfig } from 'rx-sagemaker';
+ *
+ * const config: FetchBytesConfig = {
+ *   fetch: (request) => {
+ *     request.headers.set('authorization', `Bearer ${accessToken}`);
+ *     return fetch(request);
+ *   },
+ *   onResponse: (response) => console.log('relay request id:', response.headers.get('x-request-id')),
+ * };
+ * fetchBytes$('/api/chat?prompt=Hi', {}, config).pipe(tokens()).subscribe((token) => output.append(token));
+ * ```
  * @public
  */
 export interface FetchBytesConfig {

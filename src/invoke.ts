@@ -13,6 +13,16 @@ import { contentTypeHints, requestBodyHints } from './internal/responseHints.js'
 /**
  * A JSON value a request `Body` may be given as; it is sent JSON-encoded.
  *
+ * @example
+ * ```ts
+ * import { invoke$, type JsonBody } from 'rx-sagemaker';
+ *
+ * function chatBody(content: string): JsonBody {
+ *   return { messages: [{ role: 'user', content }], max_tokens: 256, stream: true };
+ * }
+ * // sent JSON-encoded, with ContentType defaulting to application/json
+ * invoke$(client, { EndpointName: 'my-vllm', Body: chatBody('Hi') }).subscribe((bytes) => console.log(bytes.length));
+ * ```
  * @public
  */
 export type JsonBody = Readonly<Record<string, unknown>> | readonly unknown[];
@@ -22,6 +32,18 @@ export type JsonBody = Readonly<Record<string, unknown>> | readonly unknown[];
  * that `Body` may also be a string (sent as UTF-8) or a plain object or array (sent as JSON, with
  * `ContentType` defaulting to `application/json`).
  *
+ * @example
+ * ```ts
+ * import { invoke$, type InvokeInput } from 'rx-sagemaker';
+ *
+ * const input: InvokeInput = {
+ *   EndpointName: 'my-llm',
+ *   InferenceComponentName: 'llama-3-ic',
+ *   Body: { inputs: 'Why is the sky blue?', parameters: { max_new_tokens: 200 }, stream: true }, // sent as JSON
+ * };
+ * const raw: InvokeInput = { EndpointName: 'my-llm', Body: 'raw prompt', ContentType: 'text/plain' }; // sent as UTF-8
+ * invoke$(client, input).subscribe((bytes) => console.log(bytes.length));
+ * ```
  * @public
  */
 export type InvokeInput = Omit<InvokeEndpointWithResponseStreamCommandInput, 'Body'> & {
@@ -31,6 +53,16 @@ export type InvokeInput = Omit<InvokeEndpointWithResponseStreamCommandInput, 'Bo
 /**
  * What SageMaker says about the response, reported once the stream has started.
  *
+ * @example
+ * ```ts
+ * import { invoke$, type StreamResponseMetadata } from 'rx-sagemaker';
+ *
+ * function logResponse(m: StreamResponseMetadata): void {
+ *   console.log(`${m.endpointName} [${m.invokedProductionVariant}] ${m.contentType}, request ${m.requestId}, ${m.attempts} attempt(s)`);
+ * }
+ * invoke$(client, { EndpointName: 'my-llm', Body: { inputs: 'Hi', stream: true } }, { onResponse: logResponse })
+ *   .subscribe((bytes) => console.log(bytes.length));
+ * ```
  * @public
  */
 export interface StreamResponseMetadata {
@@ -51,6 +83,19 @@ export interface StreamResponseMetadata {
 /**
  * Options of {@link invoke$}.
  *
+ * @example
+ * ```ts
+ * import { invoke$, tokens, type InvokeConfig } from 'rx-sagemaker';
+ *
+ * const controller = new AbortController(); // e.g. aborted by a stop button
+ * const config: InvokeConfig = {
+ *   signal: controller.signal,
+ *   firstByteTimeout: 30_000,
+ *   idleTimeout: 10_000,
+ *   onResponse: (m) => console.log(`served by ${m.invokedProductionVariant}`),
+ * };
+ * invoke$(client, { EndpointName: 'my-llm', Body: { inputs: 'Hi', stream: true } }, config).pipe(tokens()).subscribe(console.log);
+ * ```
  * @public
  */
 export interface InvokeConfig {

@@ -1,6 +1,19 @@
 /**
  * What went wrong, as a string-literal union that callers `switch` on.
  *
+ * @example
+ * ```ts
+ * import type { SageMakerStreamErrorKind } from 'rx-sagemaker';
+ *
+ * function userMessage(kind: SageMakerStreamErrorKind): string {
+ *   switch (kind) {
+ *     case 'throttling': case 'service-unavailable': case 'model-not-ready': return 'Busy, try again in a moment.';
+ *     case 'timeout': return 'The model took too long to answer.';
+ *     case 'aborted': return 'Stopped.';
+ *     default: return 'Something went wrong.';
+ *   }
+ * }
+ * ```
  * @public
  */
 export type SageMakerStreamErrorKind =
@@ -36,6 +49,19 @@ const MARKER = Symbol.for('rx-sagemaker.SageMakerStreamError');
 /**
  * The fields a {@link SageMakerStreamError} is built from.
  *
+ * @example
+ * ```ts
+ * import { invoke$, tokens, SageMakerStreamError, type SageMakerStreamErrorInit } from 'rx-sagemaker';
+ *
+ * // a custom extractor that ends the stream with an error of its own kind
+ * const refused: SageMakerStreamErrorInit = { kind: 'model', message: 'The model declined to answer.', errorCode: 'refusal' };
+ * const extract = (value: unknown): string | undefined => {
+ *   const chunk = value as { delta?: string; refusal?: boolean };
+ *   if (chunk.refusal === true) throw new SageMakerStreamError(refused);
+ *   return chunk.delta;
+ * };
+ * invoke$(client, { EndpointName: 'custom', Body: { prompt: 'Hi' } }).pipe(tokens({ extract })).subscribe(console.log);
+ * ```
  * @public
  */
 export interface SageMakerStreamErrorInit {

@@ -9,6 +9,18 @@ import type { FanOutBaseConfig, FanOutEvent, FanOutInputs } from './types.js';
 /**
  * Options of {@link invokeAll$}.
  *
+ * @example
+ * ```ts
+ * import { collectText, invokeAll$, tokens, type InvokeAllConfig } from 'rx-sagemaker';
+ *
+ * const config: InvokeAllConfig<number, string> = {
+ *   concurrency: 32, // size the client's maxSockets to at least this
+ *   failurePolicy: 'isolate',
+ *   each: (bytes$) => bytes$.pipe(tokens(), collectText()),
+ * };
+ * invokeAll$(client, prompts.map((p) => ({ EndpointName: 'my-llm', Body: { inputs: p, stream: true } })), config)
+ *   .subscribe((e) => (e.type === 'error' ? console.error(e.key, e.error.kind) : e.type === 'value' && save(e.key, e.value)));
+ * ```
  * @public
  */
 export interface InvokeAllConfig<K, R> extends FanOutBaseConfig<K, R> {

@@ -7,6 +7,16 @@ import type { FanOutBaseConfig, FanOutInputs, FanOutValue } from './types.js';
 /**
  * Options of {@link invokeHedge$}.
  *
+ * @example
+ * ```ts
+ * import { invokeHedge$, tokens, type InvokeHedgeConfig } from 'rx-sagemaker';
+ *
+ * // start the backup if the primary has sent no byte after 800 ms
+ * const hedge: InvokeHedgeConfig<number, string> = { delay: 800, each: (bytes$) => bytes$.pipe(tokens()) };
+ * const body = { inputs: 'Hi', stream: true };
+ * invokeHedge$(client, [{ EndpointName: 'llm-primary', Body: body }, { EndpointName: 'llm-backup', Body: body }], hedge)
+ *   .subscribe(({ key, value }) => console.log(key === 0 ? 'primary' : 'backup', value));
+ * ```
  * @public
  */
 export interface InvokeHedgeConfig<K, R> extends FanOutBaseConfig<K, R> {

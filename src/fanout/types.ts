@@ -95,6 +95,19 @@ export interface SocketLimitWarning {
 /**
  * Options shared by {@link invokeAll$}, {@link invokeRace$} and {@link invokeHedge$}.
  *
+ * @example
+ * ```ts
+ * import { invokeRace$, tokens, type FanOutBaseConfig } from 'rx-sagemaker';
+ *
+ * const config: FanOutBaseConfig<'east' | 'west', string> = {
+ *   each: (bytes$) => bytes$.pipe(tokens()),
+ *   invoke: { firstByteTimeout: 10_000 },
+ *   onSocketLimit: (warning) => console.warn(warning.message),
+ * };
+ * const body = { inputs: 'Hi', stream: true };
+ * invokeRace$(client, { east: { EndpointName: 'llm-east', Body: body }, west: { EndpointName: 'llm-west', Body: body } }, config)
+ *   .subscribe(({ key, value }) => console.log(`[${key}] ${value}`));
+ * ```
  * @public
  */
 export interface FanOutBaseConfig<K, R> {

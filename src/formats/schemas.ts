@@ -19,6 +19,16 @@ import { buildMessage, safeDetail } from '../internal/classify.js';
  * | `relay` | rx-sagemaker's own relay events (`toMessageEvent()` from NestJS, read back in a page) | `text` (+ `special`, `finishReason`, `usage`, `logprob`) |
  * | `text` | plain text (custom containers) | — |
  *
+ * @example
+ * ```ts
+ * import { invoke$, tokens, type TokenFormat } from 'rx-sagemaker';
+ *
+ * // the container is known to be LMI (jsonlines): skip detection
+ * const format: TokenFormat = 'lmi';
+ * invoke$(client, { EndpointName: 'my-lmi', Body: { inputs: 'Hi', parameters: { max_new_tokens: 64 } } })
+ *   .pipe(tokens({ format }))
+ *   .subscribe((t) => process.stdout.write(t));
+ * ```
  * @public
  */
 export type TokenFormat =
@@ -35,7 +45,21 @@ export type TokenFormat =
   | 'relay'
   | 'text';
 
-/** Every {@link TokenFormat}, in detection order. @public */
+/**
+ * Every {@link TokenFormat}, in detection order.
+ *
+ * @example
+ * ```ts
+ * import { invoke$, tokens, TOKEN_FORMATS, type TokenFormat } from 'rx-sagemaker';
+ *
+ * // a format setting (CLI flag, settings menu) that accepts known names only
+ * function parseFormat(name: string): TokenFormat | undefined {
+ *   return TOKEN_FORMATS.find((format) => format === name);
+ * }
+ * invoke$(client, input).pipe(tokens({ format: parseFormat(setting) })).subscribe((t) => process.stdout.write(t));
+ * ```
+ * @public
+ */
 export const TOKEN_FORMATS: readonly TokenFormat[] = [
   'tgi',
   'lmi',

@@ -4,6 +4,16 @@ import { operate } from '../internal/operate.js';
 /**
  * Options of {@link batchTokens}.
  *
+ * @example
+ * ```ts
+ * import { batchTokens, invoke$, tokens, type BatchTokensConfig } from 'rx-sagemaker';
+ *
+ * // at most one UI update every 50 ms instead of one per animation frame
+ * const every50ms: BatchTokensConfig = { interval: 50 };
+ * invoke$(client, { EndpointName: 'my-llm', Body: { inputs: 'Hi', stream: true } })
+ *   .pipe(tokens(), batchTokens(every50ms))
+ *   .subscribe((text) => output.append(text));
+ * ```
  * @public
  */
 export interface BatchTokensConfig {
@@ -35,6 +45,18 @@ export interface BatchTokensConfig {
  * in arrival order for objects (e.g. {@link TokenEvent}), and either for a mix or for `unknown`
  * (a batch is concatenated exactly when every value in it is a string).
  *
+ * @example
+ * ```ts
+ * import { batchTokens, invoke$, tokenEvents, type TokenBatch, type TokenEvent } from 'rx-sagemaker';
+ *
+ * // TokenBatch<string> is string (the batch's text); TokenBatch<TokenEvent> is TokenEvent[]
+ * function render(batch: TokenBatch<TokenEvent>): void {
+ *   output.append(batch.map((e) => e.text).join(''));
+ *   const reason = batch.at(-1)?.finishReason;
+ *   if (reason !== undefined) output.append(` (${reason})`);
+ * }
+ * invoke$(client, input).pipe(tokenEvents(), batchTokens()).subscribe(render);
+ * ```
  * @public
  */
 export type TokenBatch<T> = [T] extends [string] ? string : [T] extends [object] ? T[] : string | T[];

@@ -6,6 +6,15 @@ import { operate } from '../internal/operate.js';
 /**
  * Options of {@link decodeUtf8}.
  *
+ * @example
+ * ```ts
+ * import { decodeUtf8, invoke$, type DecodeUtf8Config } from 'rx-sagemaker';
+ *
+ * const strict: DecodeUtf8Config = { fatal: true }; // invalid UTF-8 errors with kind 'decode' instead of U+FFFD
+ * invoke$(client, { EndpointName: 'my-llm', Body: 'Hello' })
+ *   .pipe(decodeUtf8(strict))
+ *   .subscribe({ next: (text) => process.stdout.write(text), error: (err) => console.error(err.kind, err.message) });
+ * ```
  * @public
  */
 export interface DecodeUtf8Config {

@@ -4,6 +4,17 @@ import { toStreamError } from '../internal/classify.js';
 /**
  * Options of {@link mapStreamErrors}.
  *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { InvokeEndpointWithResponseStreamCommand } from '@aws-sdk/client-sagemaker-runtime';
+ * import { mapStreamErrors, type MapStreamErrorsConfig } from 'rx-sagemaker';
+ *
+ * const config: MapStreamErrorsConfig = { endpointName: 'my-llm' }; // recorded on the error, named in its message
+ * from(client.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'my-llm', Body: body })))
+ *   .pipe(mapStreamErrors(config))
+ *   .subscribe({ error: (err) => console.error(err.endpointName, err.kind, err.message) });
+ * ```
  * @public
  */
 export interface MapStreamErrorsConfig {

@@ -6,6 +6,17 @@ import { activeRecorder, withRecorder } from '../internal/recorder.js';
 /**
  * What {@link RetryOnStreamFailureConfig.onRetry} is told before each retry.
  *
+ * @example
+ * ```ts
+ * import { invoke$, retryOnStreamFailure, tokens, type RetryNotice } from 'rx-sagemaker';
+ *
+ * function logRetry({ error, attempt, retriesLeft, delay }: RetryNotice): void {
+ *   console.warn(`retry ${attempt} in ${delay} ms (${retriesLeft} left) after ${error.kind}: ${error.message}`);
+ * }
+ * invoke$(client, input)
+ *   .pipe(tokens(), retryOnStreamFailure({ onRetry: logRetry }))
+ *   .subscribe((t) => process.stdout.write(t));
+ * ```
  * @public
  */
 export interface RetryNotice {
@@ -22,6 +33,19 @@ export interface RetryNotice {
 /**
  * Options of {@link retryOnStreamFailure}.
  *
+ * @example
+ * ```ts
+ * import { invoke$, retryOnStreamFailure, tokens, type RetryOnStreamFailureConfig } from 'rx-sagemaker';
+ *
+ * const config: RetryOnStreamFailureConfig = {
+ *   count: 5,
+ *   delay: (attempt, error) => (error.kind === 'throttling' ? 1000 * attempt : 200), // ms before retry `attempt`
+ *   onRetry: ({ attempt, error }) => console.warn(`retry ${attempt}: ${error.kind}`),
+ * };
+ * invoke$(client, input)
+ *   .pipe(tokens(), retryOnStreamFailure(config))
+ *   .subscribe((t) => process.stdout.write(t));
+ * ```
  * @public
  */
 export interface RetryOnStreamFailureConfig {

@@ -10,6 +10,18 @@ import type { TokenEvent } from './tokenEvents.js';
  * NestJS writes `type` as the `event:` field, `id` as `id:`, and `data` as `data:` lines: a string
  * as it is, an object as JSON.
  *
+ * @example
+ * ```ts
+ * import type { Observable } from 'rxjs';
+ * import { invoke$, tokens, toMessageEvent, type SseMessageEvent } from 'rx-sagemaker';
+ *
+ * // What a NestJS @Sse() handler returns (SseMessageEvent is structurally its MessageEvent):
+ * function chat(prompt: string): Observable<SseMessageEvent> {
+ *   const done: SseMessageEvent = { data: '[DONE]' }; // as OpenAI-style clients expect
+ *   return invoke$(client, { EndpointName: 'my-llm', Body: { inputs: prompt, stream: true } })
+ *     .pipe(tokens(), toMessageEvent({ doneEvent: done }));
+ * }
+ * ```
  * @public
  */
 export interface SseMessageEvent {
@@ -27,6 +39,19 @@ export interface SseMessageEvent {
  * The `data` of the error event {@link toMessageEvent} sends with `errorEvent: true`: only fields
  * that are safe to show an end user.
  *
+ * @example
+ * ```ts
+ * import type { SseErrorData } from 'rx-sagemaker';
+ *
+ * // In the page, reading a NestJS route that uses toMessageEvent({ errorEvent: true }):
+ * const source = new EventSource('/api/chat?prompt=Hi');
+ * source.addEventListener('error', (event) => {
+ *   if (!('data' in event)) return; // the connection ended: not an error event
+ *   const { kind, message, retryable } = JSON.parse((event as MessageEvent<string>).data) as SseErrorData;
+ *   output.append(retryable ? `${message} Try again.` : `${message} (${kind})`);
+ *   source.close();
+ * });
+ * ```
  * @public
  */
 export interface SseErrorData {
@@ -41,6 +66,18 @@ export interface SseErrorData {
 /**
  * Options of {@link toMessageEvent}.
  *
+ * @example
+ * ```ts
+ * import { invoke$, tokenEvents, toMessageEvent, type TokenEvent, type ToMessageEventConfig } from 'rx-sagemaker';
+ *
+ * const config: ToMessageEventConfig<TokenEvent> = {
+ *   ids: true,
+ *   errorEvent: (err) => ({ type: 'error', data: { kind: err.kind, message: err.retryable ? 'Busy, try again.' : 'The answer failed.' } }),
+ *   doneEvent: true,
+ * };
+ * // the Observable a NestJS @Sse() handler returns:
+ * const events$ = invoke$(client, { EndpointName: 'my-llm', Body: { inputs: prompt, stream: true } }).pipe(tokenEvents(), toMessageEvent(config));
+ * ```
  * @public
  */
 export interface ToMessageEventConfig<T> {

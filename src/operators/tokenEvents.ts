@@ -6,6 +6,17 @@ import type { TokensConfig } from './tokens.js';
 /**
  * Token counts, where the format reports them.
  *
+ * @example
+ * ```ts
+ * import { invoke$, tokenEvents, type TokenUsage } from 'rx-sagemaker';
+ *
+ * const total = (usage: TokenUsage): number => (usage.promptTokens ?? 0) + (usage.completionTokens ?? 0);
+ * invoke$(client, input)
+ *   .pipe(tokenEvents())
+ *   .subscribe((e) => {
+ *     if (e.usage !== undefined) console.log(`${e.usage.completionTokens ?? '?'} tokens generated, ${total(e.usage)} in all`);
+ *   });
+ * ```
  * @public
  */
 export interface TokenUsage {
@@ -18,6 +29,16 @@ export interface TokenUsage {
 /**
  * One token, or one text-less event that carries the end of generation or usage.
  *
+ * @example
+ * ```ts
+ * import { invoke$, tokenEvents, type TokenEvent } from 'rx-sagemaker';
+ *
+ * function render(e: TokenEvent): void {
+ *   if (e.text !== '') process.stdout.write(e.text);
+ *   if (e.finishReason !== undefined) console.log(`\n[${e.format}] event #${e.index} finished: ${e.finishReason}`);
+ * }
+ * invoke$(client, input).pipe(tokenEvents()).subscribe(render);
+ * ```
  * @public
  */
 export interface TokenEvent {

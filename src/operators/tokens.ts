@@ -5,6 +5,16 @@ import { tokenStream } from './tokenStream.js';
 /**
  * Options of {@link tokens} and {@link tokenEvents}.
  *
+ * @example
+ * ```ts
+ * import { invoke$, tokens, type TokensConfig } from 'rx-sagemaker';
+ *
+ * // follow the second of two choices, and fail on invalid UTF-8 or lines over 1 MB
+ * const config: TokensConfig = { format: 'openai-chat', choiceIndex: 1, fatal: true, maxLineLength: 1_000_000 };
+ * invoke$(client, { EndpointName: 'my-vllm', Body: { messages: [{ role: 'user', content: 'Hi' }], n: 2, stream: true } })
+ *   .pipe(tokens(config))
+ *   .subscribe((t) => process.stdout.write(t));
+ * ```
  * @public
  */
 export interface TokensConfig {

@@ -17,6 +17,19 @@ import { splitBytes } from './split.js';
  * - `stall`: nothing more is sent; the connection stays open until the client leaves or the
  *   emulator closes.
  *
+ * @example
+ * ```ts
+ * import { startEmulator, type EmulatorFault } from 'rx-sagemaker/testing';
+ *
+ * // invoke$ errors with kind 'model-stream', 'network', and (with an idleTimeout) 'timeout'
+ * const faults: Record<string, EmulatorFault> = {
+ *   'times-out': { type: 'model-stream-error', afterParts: 2, errorCode: 'ModelInvocationTimeExceeded' },
+ *   resets: { type: 'reset', afterParts: 1 },
+ *   stalls: { type: 'stall', afterParts: 3 },
+ * };
+ * const endpoints = Object.fromEntries(Object.entries(faults).map(([name, fault]) => [name, { parts: ['a', 'b', 'c', 'd'], fault }]));
+ * const emulator = await startEmulator({ endpoints });
+ * ```
  * @public
  */
 export type EmulatorFault =
@@ -32,6 +45,16 @@ export type EmulatorFault =
  * `ThrottlingException`, `model-not-ready` 429 `ModelNotReadyException`, `internal-failure` 500
  * `InternalFailure`, `service-unavailable` 503 `ServiceUnavailable`.
  *
+ * @example
+ * ```ts
+ * import { startEmulator, type EmulatorError } from 'rx-sagemaker/testing';
+ *
+ * // the container answered 400 before streaming: invoke$ errors with kind 'model', statusCode 400
+ * const modelError: EmulatorError = { type: 'model-error', originalStatusCode: 400, originalMessage: 'Input is too long' };
+ * const emulator = await startEmulator({
+ *   endpoints: { 'my-llm': { error: modelError }, busy: { error: { type: 'throttling', message: 'Rate exceeded' } } },
+ * });
+ * ```
  * @public
  */
 export type EmulatorError =
@@ -50,6 +73,19 @@ export type EmulatorError =
 /**
  * What the emulator plays for one request.
  *
+ * @example
+ * ```ts
+ * import { splitBytes, startEmulator, type EmulatorResponse } from 'rx-sagemaker/testing';
+ *
+ * // the answer cut every 4 bytes, 10 ms apart, then a ModelStreamError after 3 parts
+ * const response: EmulatorResponse = {
+ *   parts: splitBytes('data:{"token":{"text":"Hi"}}\n\ndata:{"token":{"text":"!"}}\n\n', 4),
+ *   partDelayMs: 10,
+ *   contentType: 'text/event-stream',
+ *   fault: { type: 'model-stream-error', afterParts: 3, errorCode: 'ModelInvocationTimeExceeded' },
+ * };
+ * const emulator = await startEmulator({ endpoints: { 'my-llm': response } });
+ * ```
  * @public
  */
 export interface EmulatorResponse {
@@ -109,6 +145,18 @@ export interface EmulatorTokenStream {
 /**
  * One request the emulator received, updated while its response runs.
  *
+ * @example
+ * ```ts
+ * import { startEmulator, type RecordedRequest } from 'rx-sagemaker/testing';
+ *
+ * // an endpoint that streams back the request body it received
+ * const echo = (request: RecordedRequest) => ({ parts: [request.body] });
+ * const emulator = await startEmulator({ endpoints: { echo } });
+ * // ... after the code under test has called 'echo':
+ * const last: RecordedRequest | undefined = emulator.requests.at(-1);
+ * expect(last?.headers['content-type']).toBe('application/json');
+ * expect([last?.outcome, last?.partsSent]).toEqual(['complete', 1]);
+ * ```
  * @public
  */
 export interface RecordedRequest {
@@ -140,6 +188,17 @@ export interface RecordedRequest {
  * What to play per endpoint: one response for every request, a sequence (request `i` gets
  * element `min(i, length - 1)`, e.g. fail twice, then succeed), or a function of the request.
  *
+ * @example
+ * ```ts
+ * import { startEmulator, type EmulatorEndpoint } from 'rx-sagemaker/testing';
+ *
+ * // throttled once, then streams
+ * const flaky: EmulatorEndpoint = [{ error: { type: 'throttling' } }, { parts: ['ok'] }];
+ * // answers by the requested variant (TargetVariant)
+ * const byVariant: EmulatorEndpoint = (request) =>
+ *   request.headers['x-amzn-sagemaker-target-variant'] === 'canary' ? { parts: ['new'], invokedProductionVariant: 'canary' } : { parts: ['old'] };
+ * const emulator = await startEmulator({ endpoints: { flaky, 'my-llm': byVariant } });
+ * ```
  * @public
  */
 export type EmulatorEndpoint =
@@ -150,6 +209,18 @@ export type EmulatorEndpoint =
 /**
  * Options of {@link startEmulator}.
  *
+ * @example
+ * ```ts
+ * import { startEmulator, type EmulatorConfig } from 'rx-sagemaker/testing';
+ *
+ * const config: EmulatorConfig = {
+ *   endpoints: { 'local-llm': { stream: { format: 'tgi-sse', tokens: ['Hello', ' world'] }, partDelayMs: 30 } },
+ *   port: 8080,
+ *   cors: 'http://127.0.0.1:5173', // a page served from there may call it
+ * };
+ * const emulator = await startEmulator(config);
+ * console.log(`endpoint for the SageMakerRuntimeClient: ${emulator.url}`);
+ * ```
  * @public
  */
 export interface EmulatorConfig {
@@ -176,6 +247,19 @@ export interface EmulatorConfig {
 /**
  * A running emulator.
  *
+ * @example
+ * ```ts
+ * import { take } from 'rxjs';
+ * import { invoke$ } from 'rx-sagemaker';
+ * import { startEmulator, type Emulator } from 'rx-sagemaker/testing';
+ *
+ * const emulator: Emulator = await startEmulator({ endpoints: { slow: { parts: ['a', 'b', 'c'], partDelayMs: 100 } } });
+ * // client: a SageMakerRuntimeClient with `endpoint: emulator.url` (see startEmulator)
+ * invoke$(client, { EndpointName: 'slow', Body: '{}' }).pipe(take(1)).subscribe();
+ * await emulator.waitFor(() => emulator.requests[0]?.clientClosed === true); // take(1) aborted the request
+ * console.log(emulator.requests[0]?.outcome, emulator.openRequests); // 'client-closed' 0
+ * await emulator.close();
+ * ```
  * @public
  */
 export interface Emulator {
