@@ -14,6 +14,8 @@ export interface LineSplitter {
   tail(): string;
   /** Replaces the unterminated tail (after a caller consumed part of it). */
   setTail(text: string): void;
+  /** The length of the unterminated tail, without joining it. */
+  tailLength(): number;
 }
 
 const LF = 10;
@@ -96,6 +98,9 @@ export function createLineSplitter(onLine: (line: string) => void, maxLineLength
     tail() {
       if (fragments.length > 1) fragments = [fragments.join('')];
       return fragments[0] ?? '';
+    },
+    tailLength() {
+      return pending;
     },
     setTail(text) {
       fragments = text === '' ? [] : [text];

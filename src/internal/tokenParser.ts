@@ -28,8 +28,11 @@ export type TokenSink = (fields: Readonly<Fields>, format: TokenFormat | 'custom
 export interface TokenParser {
   /** Feeds decoded text; throws a `SageMakerStreamError` on bad input or an in-band error. */
   feed(text: string): void;
-  /** Flushes what is buffered (an unterminated line, an undecided prefix). */
-  end(): void;
+  /**
+   * Flushes what is buffered (an unterminated line, an undecided prefix). With `upstreamFailed`,
+   * an undecided or unproven start is dropped instead of being emitted as text.
+   */
+  end(upstreamFailed?: boolean): void;
   /** The framing, once detected. */
   readonly framing: Framing | undefined;
   /** The payload format, once detected. */
@@ -44,10 +47,9 @@ const JSON_CONTENT_TYPE = /json/i;
  * `{` or `[` → JSON; `:` or an SSE field name with its colon → SSE; anything else → text.
  * `undefined` while the prefix could still become an SSE field name.
  */
-function detectFraming(head: string): Framing | undefined {
-  let i = 0;
-  while (i < head.length && /\s|\uFEFF/.test(head[i] as string)) i++;
-  if (i === head.length) return undefined;
+function detectFraming(head: string, from: number): Framing | undefined {
+  const i = from;
+  if (i >= head.length) return undefined;
   const c = head.charCodeAt(i);
   if (c === 123 || c === 91) return 'json';
   if (c === 58) return 'sse';
@@ -59,6 +61,17 @@ function detectFraming(head: string): Framing | undefined {
   }
   return maybe ? undefined : 'text';
 }
+
+/** Whitespace (or a BOM) before the first character that decides the framing. */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff || c === 12 || c === 11 || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x3000;
+}
+
+/** More leading blank space than this cannot be the start of an event stream or JSON: it is text. */
+const LEADING_BLANK_LIMIT = 64 * 1024;
+
+/** JSON values written back to back are split eagerly (before a newline) only in a tail up to this long. */
+const EAGER_TAIL_LIMIT = 64 * 1024;
 
 /** Thrown inside a feed when the first JSON-looking line turns out not to be JSON. */
 const NOT_JSON = Symbol('not-json');
@@ -82,6 +95,7 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   let format: TokenFormat | 'custom' | undefined = extract !== undefined ? 'custom' : forced;
   let extractor: Extractor | undefined; // EXTRACTORS[format], once the format is known
   let head = '';
+  let headBlank = 0; // leading blank characters of `head` already scanned
   let probe: string[] | undefined; // raw text kept until the first JSON value proves the framing
   let done = false; // SSE `[DONE]` seen: the rest is ignored
   let lineNumber = 0;
@@ -148,16 +162,15 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     try {
       value = JSON.parse(text);
     } catch (cause) {
-      // Several values back to back on one line (`}{`)? Parse them all before handling any.
+      // Several values back to back on one line (`}{`)? Parse them all before handling any; the
+      // complete ones are delivered before an unfinished or malformed rest is reported.
       const { values, rest } = splitJsonValues(text);
       const parsed: unknown[] = [];
-      if (rest.trim() === '') {
-        for (const piece of values) {
-          try {
-            parsed.push(JSON.parse(piece));
-          } catch {
-            break;
-          }
+      for (const piece of values) {
+        try {
+          parsed.push(JSON.parse(piece));
+        } catch {
+          break;
         }
       }
       if (parsed.length === 0 || parsed.length !== values.length) {
@@ -166,6 +179,9 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       }
       probe = undefined;
       for (const v of parsed) handleValue(v);
+      if (rest.trim() !== '') {
+        throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(rest.slice(0, 40))}`, cause);
+      }
       return;
     }
     probe = undefined;
@@ -196,12 +212,10 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
 
   /** JSON framing: a value may also end without a newline (`}{`, or the last one of a part). */
   const eagerTail = (): void => {
-    if (lines === undefined) return;
+    // Bounded, so that one huge line arriving in small parts stays linear.
+    if (lines === undefined || lines.tailLength() === 0 || lines.tailLength() > EAGER_TAIL_LIMIT) return;
     const tail = lines.tail();
-    let last = tail.length - 1;
-    while (last >= 0 && tail.charCodeAt(last) <= 32) last--;
-    const c = tail.charCodeAt(last);
-    if (c !== 125 && c !== 93) return;
+    if (tail.indexOf('}') === -1 && tail.indexOf(']') === -1) return;
     const { values, rest } = splitJsonValues(tail);
     if (values.length === 0) return;
     lines.setTail(rest);
@@ -282,7 +296,10 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     feed(text) {
       if (framing !== undefined) return route(text);
       head += text;
-      let f = detectFraming(head);
+      let i = headBlank;
+      while (i < head.length && isBlank(head.charCodeAt(i))) i++;
+      headBlank = i;
+      let f = i === head.length && i > LEADING_BLANK_LIMIT ? 'text' : detectFraming(head, i);
       if (f === undefined) return;
       if (f === 'text' && forced !== undefined) f = 'json';
       const buffered = head;
@@ -290,10 +307,11 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       start(f);
       route(buffered);
     },
-    end() {
+    end(upstreamFailed = false) {
       if (framing === undefined) {
-        if (head === '') return;
-        start(detectFraming(head) ?? 'text');
+        // An undecided start cut by a failure is not text: it is the start of something unknown.
+        if (head === '' || upstreamFailed) return;
+        start(detectFraming(head, headBlank) ?? 'text');
         const buffered = head;
         head = '';
         route(buffered);
@@ -302,7 +320,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
         lines?.end();
       } catch (e) {
         if (e !== NOT_JSON) throw e;
-        fallBackToText();
+        // A first JSON-looking line cut by a failure proves nothing: drop it rather than call it text.
+        if (!upstreamFailed) fallBackToText();
       }
       endSse?.();
     },

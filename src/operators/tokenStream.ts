@@ -46,10 +46,10 @@ export function tokenStream<R>(
         emit(fields, format, next);
       });
     };
-    const flush = (): void => {
+    const flush = (upstreamFailed: boolean): void => {
       parser ??= open(undefined);
       parser.feed(decoder.end());
-      parser.end();
+      parser.end(upstreamFailed);
     };
     operate(source, subscriber, {
       next(bytes) {
@@ -64,7 +64,7 @@ export function tokenStream<R>(
         // Deliver what is complete in the buffer (e.g. a last line with no newline), then the
         // upstream error, which is the real story; a failure of that flush is secondary.
         try {
-          flush();
+          flush(true);
         } catch {
           // the upstream error below wins
         }
@@ -72,7 +72,7 @@ export function tokenStream<R>(
       },
       complete() {
         try {
-          flush();
+          flush(false);
         } catch (e) {
           subscriber.error(redactRequestBody(toStreamError(e), requestBody));
           return;
