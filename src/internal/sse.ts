@@ -19,8 +19,23 @@ export interface SseParser {
   end(): void;
 }
 
-/** Receives one dispatched event's fields: `type` and `id` are `''` when unset. @internal */
-export type SseDispatch = (data: string, type: string, id: string) => void;
+/**
+ * A pull SSE field parser: `line()` returns the data of the event a line dispatches (a blank
+ * line), `undefined` otherwise; `type` and `id` then describe that event. No callback and no
+ * object per event. @internal
+ */
+export interface SseReader {
+  /** Takes one line; returns the dispatched event's data when the line ends an event. */
+  line(line: string): string | undefined;
+  /** Takes the value of a `data` field (for a caller that recognised a `data:` line itself). */
+  data(value: string): void;
+  /** Dispatches an event left without its terminating blank line: its data, if any. */
+  end(): string | undefined;
+  /** The `event:` field of the event just dispatched (`''` when unset). */
+  readonly type: string;
+  /** The last `id:` seen when the event was dispatched (`''` when unset). */
+  readonly id: string;
+}
 
 /**
  * Interprets lines as a WHATWG event stream: `data` with or without one leading space, multi-line
@@ -28,40 +43,35 @@ export type SseDispatch = (data: string, type: string, id: string) => void;
  * browser's `EventSource`, an event left unterminated at the end of the stream is dispatched
  * (containers such as LMI end without the blank line).
  *
- * The fields are handed over as they are, with no event object per event (the token parser only
- * reads `data`); a `data:` line, by far the most common, is recognised without slicing out its
- * field name.
+ * A `data:` line, by far the most common, is recognised without slicing out its field name.
  *
  * @internal
  */
-export function createSseFieldParser(onDispatch: SseDispatch): SseParser {
+export function createSseReader(): SseReader {
   let data: string | undefined;
   let type = '';
   let lastId = '';
+  let dispatchedType = '';
 
-  const dispatch = (): void => {
-    if (data === undefined) {
-      type = '';
-      return;
-    }
+  const dispatch = (): string | undefined => {
     const value = data;
-    const eventType = type;
+    dispatchedType = type;
     data = undefined;
     type = '';
-    onDispatch(value, eventType, lastId);
+    return value;
   };
 
   return {
     line(line) {
-      if (line.length === 0) return dispatch();
+      if (line === '') return dispatch(); // (not `line.length`: see createLineReader)
       let value: string;
       if (line.startsWith('data:')) {
         value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
         data = data === undefined ? value : `${data}\n${value}`;
-        return;
+        return undefined;
       }
       const colon = line.indexOf(':');
-      if (colon === 0) return; // comment / keep-alive
+      if (colon === 0) return undefined; // comment / keep-alive
       let field: string;
       if (colon === -1) {
         field = line;
@@ -73,33 +83,50 @@ export function createSseFieldParser(onDispatch: SseDispatch): SseParser {
       switch (field) {
         case 'data':
           data = data === undefined ? value : `${data}\n${value}`;
-          return;
+          break;
         case 'event':
           type = value;
-          return;
+          break;
         case 'id':
           if (!value.includes('\0')) lastId = value;
-          return;
+          break;
         default:
-          return; // `retry` and unknown fields are ignored
+          break; // `retry` and unknown fields are ignored
       }
+      return undefined;
+    },
+    data(value) {
+      data = data === undefined ? value : `${data}\n${value}`;
     },
     end() {
-      dispatch();
+      return dispatch();
+    },
+    get type() {
+      return dispatchedType;
+    },
+    get id() {
+      return lastId;
     },
   };
 }
 
 /**
- * {@link createSseFieldParser} with one {@link SseEvent} object per event, for `parseSse()`.
+ * {@link createSseReader} with a callback and one {@link SseEvent} object per event, for
+ * `parseSse()`.
  *
  * @internal
  */
 export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
-  return createSseFieldParser((data, type, id) => {
+  const reader = createSseReader();
+  const emit = (data: string | undefined): void => {
+    if (data === undefined) return;
     const event: { data: string; event?: string; id?: string } = { data };
-    if (type !== '') event.event = type;
-    if (id !== '') event.id = id;
+    if (reader.type !== '') event.event = reader.type;
+    if (reader.id !== '') event.id = reader.id;
     onEvent(event);
-  });
+  };
+  return {
+    line: (line) => emit(reader.line(line)),
+    end: () => emit(reader.end()),
+  };
 }

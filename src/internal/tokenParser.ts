@@ -2,8 +2,8 @@ import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
 import { EXTRACTORS, detectFormat, inBandError, type ExtractState, type Extractor, type Fields, type TokenFormat } from '../formats/schemas.js';
 import { buildMessage, toStreamError } from './classify.js';
 import { splitJsonValues } from './json.js';
-import { createLineSplitter, type LineSplitter } from './lines.js';
-import { createSseFieldParser } from './sse.js';
+import { LineScanner } from './lines.js';
+import { createSseReader, type SseReader } from './sse.js';
 
 /** The framing detected from the first bytes of a stream. @internal */
 export type Framing = 'sse' | 'json' | 'text';
@@ -99,8 +99,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   let probe: string[] | undefined; // raw text kept until the first JSON value proves the framing
   let done = false; // SSE `[DONE]` seen: the rest is ignored
   let lineNumber = 0;
-  let lines: LineSplitter | undefined;
-  let endSse: (() => void) | undefined;
+  let lines: LineScanner | undefined;
+  let sse: SseReader | undefined; // SSE framing: the event-stream fields
   const state: ExtractState = { choiceIndex: options.choiceIndex, previous: '' };
   const fields: Fields = { text: undefined, special: false, finishReason: undefined, promptTokens: undefined, completionTokens: undefined, logprob: undefined };
 
@@ -157,48 +157,68 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     if (err !== undefined) throw err;
   };
 
+  /** The line did not parse: several values back to back (`}{`), or malformed. */
+  const handleBadJson = (text: string, cause: unknown): void => {
+    // Several values back to back on one line (`}{`)? Parse them all before handling any; the
+    // complete ones are delivered before an unfinished or malformed rest is reported.
+    const { values, rest } = splitJsonValues(text);
+    const parsed: unknown[] = [];
+    for (const piece of values) {
+      try {
+        parsed.push(JSON.parse(piece));
+      } catch {
+        break;
+      }
+    }
+    if (parsed.length === 0 || parsed.length !== values.length) {
+      if (probe !== undefined) throw NOT_JSON;
+      throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(text.slice(0, 40))}`, cause);
+    }
+    probe = undefined;
+    for (const v of parsed) handleValue(v);
+    if (rest.trim() !== '') {
+      throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(rest.slice(0, 40))}`, cause);
+    }
+  };
+
   const handleJsonText = (text: string): void => {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (cause) {
-      // Several values back to back on one line (`}{`)? Parse them all before handling any; the
-      // complete ones are delivered before an unfinished or malformed rest is reported.
-      const { values, rest } = splitJsonValues(text);
-      const parsed: unknown[] = [];
-      for (const piece of values) {
-        try {
-          parsed.push(JSON.parse(piece));
-        } catch {
-          break;
-        }
-      }
-      if (parsed.length === 0 || parsed.length !== values.length) {
-        if (probe !== undefined) throw NOT_JSON;
-        throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(text.slice(0, 40))}`, cause);
-      }
-      probe = undefined;
-      for (const v of parsed) handleValue(v);
-      if (rest.trim() !== '') {
-        throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(rest.slice(0, 40))}`, cause);
-      }
+      handleBadJson(text, cause);
       return;
     }
     probe = undefined;
     handleValue(value);
   };
 
-  // No try/finally per event: a throw ends the stream, so the line number need not be restored.
+  /**
+   * One event's data. No try/finally to restore the line number: a throw ends the stream. An
+   * object (the common case) goes straight to `JSON.parse`, which skips surrounding whitespace;
+   * anything else (`[DONE]`, an array, text) is trimmed and looked at first.
+   */
   const onSseData = (data: string): void => {
-    dataLine = eventLine;
+    const line = eventLine;
     eventLine = 0;
-    handleSseData(data);
+    if (done || data === '') return; // `data: ` alone: LMI's step without a token
+    dataLine = line;
+    if (data.charCodeAt(0) === 123) {
+      let value: unknown;
+      try {
+        value = JSON.parse(data);
+      } catch (cause) {
+        handleBadJson(data.trim(), cause);
+        dataLine = 0;
+        return;
+      }
+      probe = undefined;
+      handleValue(value);
+    } else handleOtherSseData(data);
     dataLine = 0;
   };
 
-  const handleSseData = (data: string): void => {
-    if (done) return;
-    if (data === '') return; // LMI's `data: ` for a step without a token
+  const handleOtherSseData = (data: string): void => {
     const trimmed = data.trim();
     if (trimmed === '[DONE]') {
       done = true;
@@ -210,12 +230,92 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     else sink(reset(data), 'text'); // a text-only event stream
   };
 
+  /**
+   * SSE framing: the lines of one chunk, in one loop that slices only what it keeps. A `data:`
+   * line (most of them) and a blank line are handled here; other fields go to the SSE reader.
+   */
+  const feedSse = (scanner: LineScanner, reader: SseReader): void => {
+    while (scanner.next()) {
+      lineNumber++;
+      const text = scanner.text;
+      const start = scanner.start;
+      const end = scanner.end;
+      if (start === end) {
+        const data = reader.end();
+        if (data !== undefined) onSseData(data);
+        continue;
+      }
+      const c = text.charCodeAt(start);
+      if (
+        c === 100 &&
+        text.charCodeAt(start + 1) === 97 &&
+        text.charCodeAt(start + 2) === 116 &&
+        text.charCodeAt(start + 3) === 97 &&
+        text.charCodeAt(start + 4) === 58
+      ) {
+        if (eventLine === 0) eventLine = lineNumber;
+        reader.data(text.slice(text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5, end));
+        continue;
+      }
+      sseLine(text.slice(start, end), c, reader);
+    }
+  };
+
+  /** SSE framing: any other line. */
+  const sseLine = (line: string, c: number, reader: SseReader): void => {
+    if (c === 123) {
+      // A bare JSON line inside an event stream: LMI's Java front end replaces a failed chunk
+      // with `{"error":…,"code":424}` and no `data:` prefix. WHATWG would ignore it as an
+      // unknown field; reading it as a value keeps the error from being lost.
+      const pending = reader.end();
+      if (pending !== undefined) onSseData(pending);
+      eventLine = 0;
+      handleJsonText(line);
+      return;
+    }
+    if (eventLine === 0 && c === 100 && line.startsWith('data')) eventLine = lineNumber;
+    const data = reader.line(line);
+    if (data !== undefined) onSseData(data);
+  };
+
+  /** JSON framing: the lines of one chunk; blank ones are skipped. */
+  const feedJson = (scanner: LineScanner): void => {
+    while (scanner.next()) {
+      lineNumber++;
+      const text = scanner.text;
+      const start = scanner.start;
+      const end = scanner.end;
+      if (start === end) continue;
+      const c = text.charCodeAt(start);
+      if (c === 123 || c === 91) handleJsonText(text.slice(start, end));
+      else {
+        const line = text.slice(start, end);
+        if (line.trim() !== '') handleJsonText(line);
+      }
+    }
+  };
+
+  /** Splits `text` into lines and handles each. */
+  const feedLines = (text: string, scanner: LineScanner): void => {
+    scanner.push(text);
+    if (sse !== undefined) feedSse(scanner, sse);
+    else feedJson(scanner);
+  };
+
+  const endLines = (scanner: LineScanner): void => {
+    if (!scanner.finish()) return;
+    lineNumber++;
+    const line = scanner.line();
+    if (sse !== undefined) sseLine(line, line.charCodeAt(0), sse);
+    else if (line.trim() !== '') handleJsonText(line);
+  };
+
   /** JSON framing: a value may also end without a newline (`}{`, or the last one of a part). */
   const eagerTail = (): void => {
     // Bounded, so that one huge line arriving in small parts stays linear.
     if (lines === undefined || lines.tailLength() === 0 || lines.tailLength() > EAGER_TAIL_LIMIT) return;
     const tail = lines.tail();
-    if (tail.indexOf('}') === -1 && tail.indexOf(']') === -1) return;
+    if (!tail.includes('}') && !tail.includes(']')) return;
     const { values, rest } = splitJsonValues(tail);
     if (values.length === 0) return;
     lines.setTail(rest);
@@ -229,30 +329,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     if (f === 'json' && format !== 'custom' && forced === undefined && !JSON_CONTENT_TYPE.test(options.contentType ?? '')) {
       probe = [];
     }
-    if (f === 'sse') {
-      const sse = createSseFieldParser(onSseData);
-      lines = createLineSplitter((line) => {
-        lineNumber++;
-        const c = line.charCodeAt(0);
-        if (c !== 123) {
-          if (eventLine === 0 && c === 100 && line.startsWith('data')) eventLine = lineNumber;
-          return sse.line(line);
-        }
-        // A bare JSON line inside an event stream: LMI's Java front end replaces a failed chunk
-        // with `{"error":…,"code":424}` and no `data:` prefix. WHATWG would ignore it as an
-        // unknown field; reading it as a value keeps the error from being lost.
-        sse.end();
-        eventLine = 0;
-        handleJsonText(line);
-      }, options.maxLineLength);
-      endSse = () => sse.end();
-    } else {
-      lines = createLineSplitter((line) => {
-        lineNumber++;
-        const c = line.charCodeAt(0);
-        if (c === 123 || c === 91 || line.trim() !== '') handleJsonText(line);
-      }, options.maxLineLength);
-    }
+    if (f === 'sse') sse = createSseReader();
+    lines = new LineScanner(options.maxLineLength);
   };
 
   /** The first JSON-looking line was not JSON: the stream is plain text after all. */
@@ -277,8 +355,9 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       return;
     }
     probe?.push(text);
+    if (lines === undefined) return;
     try {
-      lines?.feed(text);
+      feedLines(text, lines);
       if (framing === 'json') eagerTail();
     } catch (e) {
       if (e !== NOT_JSON) throw e;
@@ -317,13 +396,16 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
         route(buffered);
       }
       try {
-        lines?.end();
+        if (lines !== undefined) endLines(lines);
       } catch (e) {
         if (e !== NOT_JSON) throw e;
         // A first JSON-looking line cut by a failure proves nothing: drop it rather than call it text.
         if (!upstreamFailed) fallBackToText();
       }
-      endSse?.();
+      if (sse !== undefined && framing === 'sse') {
+        const data = sse.end();
+        if (data !== undefined) onSseData(data);
+      }
     },
   };
 }

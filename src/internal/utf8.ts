@@ -21,9 +21,9 @@ function unfinishedTail(bytes: Uint8Array): number {
   const n = bytes.length;
   // The lead byte: the last byte that is not a continuation byte (10xxxxxx), within 3 bytes.
   let lead = n - 1;
-  while (lead >= 0 && lead >= n - 3 && ((bytes[lead] as number) & 0xc0) === 0x80) lead--;
+  while (lead >= 0 && lead >= n - 3 && ((bytes[lead] ?? 0) & 0xc0) === 0x80) lead--;
   if (lead < 0 || lead < n - 3) return 0;
-  const b = bytes[lead] as number;
+  const b = bytes[lead] ?? 0;
   const have = n - lead;
   let need: number;
   let lo = 0x80;
@@ -40,7 +40,7 @@ function unfinishedTail(bytes: Uint8Array): number {
   } else return 0; // ASCII, or a byte that can never start a code point
   if (have >= need) return 0;
   if (have >= 2) {
-    const second = bytes[lead + 1] as number;
+    const second = bytes[lead + 1] ?? 0;
     if (second < lo || second > hi) return 0;
     // A third byte, when present, is a plain continuation byte: checked by the loop above.
   }
