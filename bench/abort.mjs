@@ -52,9 +52,12 @@ async function oursTrial(endpoint) {
 async function rawTrial(endpoint) {
   const index = emulator.requests.length;
   const controller = new AbortController();
-  const out = await client.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: endpoint, Body: new TextEncoder().encode('{}') }), {
-    abortSignal: controller.signal,
-  });
+  const out = await client.send(
+    new InvokeEndpointWithResponseStreamCommand({ EndpointName: endpoint, Body: new TextEncoder().encode('{}') }),
+    {
+      abortSignal: controller.signal,
+    },
+  );
   let seen = 0;
   let t0 = 0;
   try {
@@ -73,7 +76,9 @@ async function rawTrial(endpoint) {
 /** `break` out of `for await` without aborting: does the socket close within 1 s? */
 async function breakTrial() {
   const index = emulator.requests.length;
-  const out = await client.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'flowing', Body: new TextEncoder().encode('{}') }));
+  const out = await client.send(
+    new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'flowing', Body: new TextEncoder().encode('{}') }),
+  );
   let seen = 0;
   for await (const event of out.Body) if (event.PayloadPart && ++seen === AFTER) break;
   await wait(1000);
@@ -84,7 +89,13 @@ async function breakTrial() {
   return { closedWithin1s: closed, partsSentAfterBreak };
 }
 
-const stats = (list) => ({ median: quantile(list, 0.5), p95: quantile(list, 0.95), min: Math.min(...list), max: Math.max(...list), n: list.length });
+const stats = (list) => ({
+  median: quantile(list, 0.5),
+  p95: quantile(list, 0.95),
+  min: Math.min(...list),
+  max: Math.max(...list),
+  n: list.length,
+});
 const result = { bench: 'abort', trials, afterParts: AFTER };
 for (const endpoint of ['flowing', 'stalled']) {
   const ours = [];
@@ -102,10 +113,14 @@ for (const endpoint of ['flowing', 'stalled']) {
   const o = stats(ours);
   const r = stats(raw);
   result[endpoint] = { ours: o, raw: r, medianRatio: o.median / r.median };
-  log(`abort ${endpoint}: ours median ${o.median.toFixed(2)} ms p95 ${o.p95.toFixed(2)} ms; raw abort() median ${r.median.toFixed(2)} ms p95 ${r.p95.toFixed(2)} ms`);
+  log(
+    `abort ${endpoint}: ours median ${o.median.toFixed(2)} ms p95 ${o.p95.toFixed(2)} ms; raw abort() median ${r.median.toFixed(2)} ms p95 ${r.p95.toFixed(2)} ms`,
+  );
 }
 result.breakOnly = await breakTrial();
-log(`abort: break out of for await: socket closed within 1 s: ${result.breakOnly.closedWithin1s}, ${result.breakOnly.partsSentAfterBreak} parts sent after the break`);
+log(
+  `abort: break out of for await: socket closed within 1 s: ${result.breakOnly.closedWithin1s}, ${result.breakOnly.partsSentAfterBreak} parts sent after the break`,
+);
 client.destroy();
 await emulator.close();
 done(result);

@@ -59,7 +59,10 @@ async function compare(label, concurrency) {
     if (fn === raw) partsPerBlock = counts.reduce((x, y) => x + y, 0);
   };
   log(`e2e ${label}: ${blocks} blocks of ${concurrency} stream(s) × ${perStreamTokens} tokens`);
-  const result = await interleave({ raw: run(raw, sinks.raw), ours: run(ours, sinks.ours) }, { blocks, warmup: 1, baseline: 'raw', seed: 5 });
+  const result = await interleave(
+    { raw: run(raw, sinks.raw), ours: run(ours, sinks.ours) },
+    { blocks, warmup: 1, baseline: 'raw', seed: 5 },
+  );
   const summary = { ...result };
   delete summary.runs;
   const agree = sinks.raw.count === sinks.ours.count && sinks.raw.chars === sinks.ours.chars;
@@ -68,7 +71,15 @@ async function compare(label, concurrency) {
     process.exitCode = 1;
   }
   client.destroy();
-  return { label, concurrency, tokensPerStream: perStreamTokens, partsPerBlock, partsPerContender: partsPerBlock * blocks, agree, ...summary };
+  return {
+    label,
+    concurrency,
+    tokensPerStream: perStreamTokens,
+    partsPerBlock,
+    partsPerContender: partsPerBlock * blocks,
+    agree,
+    ...summary,
+  };
 }
 
 try {

@@ -32,7 +32,8 @@ let parts = 0;
 const t0 = process.cpuUsage();
 const w0 = performance.now();
 while (sent < totalBytes) {
-  for (let i = 0; i < pool.length; i++) { // whole pools: the stream ends on an event
+  for (let i = 0; i < pool.length; i++) {
+    // whole pools: the stream ends on an event
     const part = pool[i].slice(); // a fresh buffer, as the SDK hands out
     consumer.feed(part);
     sent += part.length;
@@ -63,5 +64,7 @@ const result = {
   wallMs: wall,
   mibPerCpuSecond: sent / MiB / ((cpu.user + cpu.system) / 1e6),
 };
-log(`memory ${contender}: ${(sent / MiB).toFixed(0)} MiB in ${parts} parts, ${sink.count} tokens; peak RSS +${result.peakRssGrowthMiB.toFixed(1)} MiB`);
+log(
+  `memory ${contender}: ${(sent / MiB).toFixed(0)} MiB in ${parts} parts, ${sink.count} tokens; peak RSS +${result.peakRssGrowthMiB.toFixed(1)} MiB`,
+);
 done(result);

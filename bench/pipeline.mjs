@@ -20,7 +20,9 @@ const rendered = renderStream(spec.render, makeTokens(perBlock));
 const terminal = format === 'openai-chat-sse' ? 2 : 1; // the finishing event(s), and [DONE]
 const segment = cutParts(rendered.events.slice(0, -terminal), 11);
 const tail = cutParts(rendered.events.slice(-terminal), 12);
-log(`pipeline ${format}: ${blocks} blocks of ${perBlock} tokens, ${segment.parts.length} parts, ${(segment.bytes / 1048576).toFixed(2)} MiB per block; ${segment.midLine} parts end mid-line, ${segment.midCodePoint} mid-code-point`);
+log(
+  `pipeline ${format}: ${blocks} blocks of ${perBlock} tokens, ${segment.parts.length} parts, ${(segment.bytes / 1048576).toFixed(2)} MiB per block; ${segment.midLine} parts end mid-line, ${segment.midCodePoint} mid-code-point`,
+);
 
 const factories = { bare: bareLoop, ours: oursTokens };
 if (spec.sse) factories['eventsource-parser'] = eventsourceParser;

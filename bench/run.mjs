@@ -56,7 +56,10 @@ const machine = {
     'eventsource-parser': versionOf('eventsource-parser'),
   },
   library: process.env.BENCH_LIB ? `BENCH_LIB=${process.env.BENCH_LIB}` : 'dist/ (npm run build)',
-  loadBefore: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+  loadBefore: os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' '),
 };
 
 console.log(`rx-sagemaker benchmarks${smoke ? ' (smoke: tiny sizes, no targets)' : ''}`);
@@ -120,7 +123,10 @@ if (want('memory')) {
   if (ours && bare) results.memory = { ours, bare };
 }
 if (want('abort')) results.abort = await bench('abort.mjs');
-machine.loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+machine.loadAfter = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 machine.seconds = ((Date.now() - started.getTime()) / 1000).toFixed(0);
 
 // ---------------------------------------------------------------------------------------------
@@ -133,38 +139,55 @@ const target = (name, ok, figure) => targets.push({ name, ok: smoke ? undefined 
 const lines = [];
 const md = (s = '') => lines.push(s);
 
-md(`Command: \`${smoke ? 'npm run bench -- --smoke' : 'npm run bench'}\` (\`npm run build --silent && node bench/run.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`)`);
+md(
+  `Command: \`${smoke ? 'npm run bench -- --smoke' : 'npm run bench'}\` (\`npm run build --silent && node bench/run.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`)`,
+);
 md();
-md(`Machine: ${machine.cpu}, ${machine.memory}, ${machine.os}; Node ${machine.node} (V8 ${machine.v8}); ` +
-  `rxjs ${machine.packages.rxjs}, @aws-sdk/client-sagemaker-runtime ${machine.packages['@aws-sdk/client-sagemaker-runtime']}, ` +
-  `eventsource-parser ${machine.packages['eventsource-parser']}. Run ${machine.date}, ${machine.seconds} s; ` +
-  `load average ${machine.loadBefore} before, ${machine.loadAfter} after (a shared machine: other work ran alongside). Library: ${machine.library}.`);
+md(
+  `Machine: ${machine.cpu}, ${machine.memory}, ${machine.os}; Node ${machine.node} (V8 ${machine.v8}); ` +
+    `rxjs ${machine.packages.rxjs}, @aws-sdk/client-sagemaker-runtime ${machine.packages['@aws-sdk/client-sagemaker-runtime']}, ` +
+    `eventsource-parser ${machine.packages['eventsource-parser']}. Run ${machine.date}, ${machine.seconds} s; ` +
+    `load average ${machine.loadBefore} before, ${machine.loadAfter} after (a shared machine: other work ran alongside). Library: ${machine.library}.`,
+);
 md();
-md('Every figure is CPU time (user + system, `process.cpuUsage()`), as a ratio against a baseline measured in the same ' +
-  'process: the contenders alternate in blocks, each twice per block in a random order (with a full GC before each run, except ' +
-  'in the pipeline\'s few-millisecond blocks, where the random order spreads collection evenly); a ' +
-  'ratio is the median of the per-block ratios, with the interquartile range in brackets. A/A is the second run of a ' +
-  'contender divided by its first in the same block: the noise floor.');
+md(
+  'Every figure is CPU time (user + system, `process.cpuUsage()`), as a ratio against a baseline measured in the same ' +
+    'process: the contenders alternate in blocks, each twice per block in a random order (with a full GC before each run, except ' +
+    "in the pipeline's few-millisecond blocks, where the random order spreads collection evenly); a " +
+    'ratio is the median of the per-block ratios, with the interquartile range in brackets. A/A is the second run of a ' +
+    'contender divided by its first in the same block: the noise floor.',
+);
 
 if (results.pipeline) {
   md();
   md('### 1. Operator pipeline, in memory');
   md();
   const p0 = results.pipeline[0];
-  md(`${p0.tokensPerInstance.toLocaleString('en')} tokens per contender instance (${p0.blocks} blocks of ${p0.tokensPerBlock.toLocaleString('en')} tokens, ` +
-    'one long stream per instance, two instances per contender), cut into parts of 1–4 events; about 1 part in 5 ends inside a line, ' +
-    'some inside a multi-byte character. The bare loop (the floor): streaming `TextDecoder`, `indexOf` line split, `JSON.parse`, field access.');
+  md(
+    `${p0.tokensPerInstance.toLocaleString('en')} tokens per contender instance (${p0.blocks} blocks of ${p0.tokensPerBlock.toLocaleString('en')} tokens, ` +
+      'one long stream per instance, two instances per contender), cut into parts of 1–4 events; about 1 part in 5 ends inside a line, ' +
+      'some inside a multi-byte character. The bare loop (the floor): streaming `TextDecoder`, `indexOf` line split, `JSON.parse`, field access.',
+  );
   md();
-  md('| format | MiB / parts per block (mid-line, mid-code-point) | bare loop, ms per block | `tokens()` / bare | eventsource-parser / bare | `tokens()` / eventsource-parser | A/A bare · ours · e-p |');
+  md(
+    '| format | MiB / parts per block (mid-line, mid-code-point) | bare loop, ms per block | `tokens()` / bare | eventsource-parser / bare | `tokens()` / eventsource-parser | A/A bare · ours · e-p |',
+  );
   md('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results.pipeline) {
     const c = r.contenders;
     const es = c['eventsource-parser'];
-    md(`| ${r.format} | ${x(r.bytesPerBlock / 1048576, 2)} / ${r.partsPerBlock.toLocaleString('en')} (${r.midLine}, ${r.midCodePoint}) | ${x(c.bare.cpuMs.median, 1)} | ` +
-      `**${q(c.ours.ratio)}** | ${es ? q(es.ratio) : '—'} | ${r.vsEventsourceParser ? `**${q(r.vsEventsourceParser)}**` : '—'} | ` +
-      `${x(c.bare.aa.median)} · ${x(c.ours.aa.median)}${es ? ` · ${x(es.aa.median)}` : ''} |`);
+    md(
+      `| ${r.format} | ${x(r.bytesPerBlock / 1048576, 2)} / ${r.partsPerBlock.toLocaleString('en')} (${r.midLine}, ${r.midCodePoint}) | ${x(c.bare.cpuMs.median, 1)} | ` +
+        `**${q(c.ours.ratio)}** | ${es ? q(es.ratio) : '—'} | ${r.vsEventsourceParser ? `**${q(r.vsEventsourceParser)}**` : '—'} | ` +
+        `${x(c.bare.aa.median)} · ${x(c.ours.aa.median)}${es ? ` · ${x(es.aa.median)}` : ''} |`,
+    );
     target(`pipeline ${r.format}: tokens() ≤ 1.10 × bare`, c.ours.ratio.median <= 1.1, x(c.ours.ratio.median));
-    if (r.vsEventsourceParser) target(`pipeline ${r.format}: tokens() faster than eventsource-parser`, r.vsEventsourceParser.median < 1, x(r.vsEventsourceParser.median));
+    if (r.vsEventsourceParser)
+      target(
+        `pipeline ${r.format}: tokens() faster than eventsource-parser`,
+        r.vsEventsourceParser.median < 1,
+        x(r.vsEventsourceParser.median),
+      );
   }
 }
 if (results.e2e) {
@@ -172,15 +195,19 @@ if (results.e2e) {
   md();
   md('### 2. End to end: the real SDK client against the emulator on loopback');
   md();
-  md('The emulator runs in a child process (its CPU is not counted); the client process is measured. Raw: `for await` over ' +
-    '`Body` with the bare loop\'s decoding. Ours: `invoke$(...).pipe(tokens())`. TGI SSE, parts of 1–4 events.');
+  md(
+    'The emulator runs in a child process (its CPU is not counted); the client process is measured. Raw: `for await` over ' +
+      "`Body` with the bare loop's decoding. Ours: `invoke$(...).pipe(tokens())`. TGI SSE, parts of 1–4 events.",
+  );
   md();
   md('| case | parts per contender | raw, ms per block | ours / raw | A/A raw · ours |');
   md('| --- | --- | --- | --- | --- |');
   for (const k of ['single', 'concurrent']) {
     const r = e[k];
     const c = r.contenders;
-    md(`| ${r.label} (${r.concurrency} × ${r.tokensPerStream.toLocaleString('en')} tokens per block) | ${r.partsPerContender.toLocaleString('en')} | ${x(c.raw.cpuMs.median, 0)} | **${q(c.ours.ratio)}** | ${x(c.raw.aa.median)} · ${x(c.ours.aa.median)} |`);
+    md(
+      `| ${r.label} (${r.concurrency} × ${r.tokensPerStream.toLocaleString('en')} tokens per block) | ${r.partsPerContender.toLocaleString('en')} | ${x(c.raw.cpuMs.median, 0)} | **${q(c.ours.ratio)}** | ${x(c.raw.aa.median)} · ${x(c.ours.aa.median)} |`,
+    );
     target(`e2e ${r.label}: ≤ 1.03 × raw`, c.ours.ratio.median <= 1.03, x(c.ours.ratio.median));
   }
 }
@@ -189,21 +216,29 @@ if (results.linearity) {
   md();
   md('### 3. Linearity of `splitLines()`');
   md();
-  md(`One ${l.smallMiB} MiB line (run ${l.repeat} times per block) against one ${l.largeMiB} MiB line, both in ${l.chunk}-character chunks.`);
+  md(
+    `One ${l.smallMiB} MiB line (run ${l.repeat} times per block) against one ${l.largeMiB} MiB line, both in ${l.chunk}-character chunks.`,
+  );
   md();
   md('| line | ms per MiB | per MiB, large / small | A/A small · large |');
   md('| --- | --- | --- | --- |');
   md(`| ${l.smallMiB} MiB | ${x(l.msPerMiB.small, 2)} | (baseline) | ${x(l.contenders.small.aa.median)} |`);
   md(`| ${l.largeMiB} MiB | ${x(l.msPerMiB.large, 2)} | **${q(l.contenders.large.ratio)}** | ${x(l.contenders.large.aa.median)} |`);
-  target(`linearity: the ${l.largeMiB} MiB line ≤ 1.3 × per MiB`, l.contenders.large.ratio.median <= 1.3, x(l.contenders.large.ratio.median));
+  target(
+    `linearity: the ${l.largeMiB} MiB line ≤ 1.3 × per MiB`,
+    l.contenders.large.ratio.median <= 1.3,
+    x(l.contenders.large.ratio.median),
+  );
 }
 if (results.memory) {
   const { ours, bare } = results.memory;
   md();
   md('### 4. Memory');
   md();
-  md(`${x(ours.bytes / 2 ** 30, 2)} GiB of TGI SSE (${ours.parts.toLocaleString('en')} parts, ${ours.tokens.toLocaleString('en')} tokens) generated on the fly, ` +
-    'each part a fresh buffer; peak RSS over the RSS before the stream, one process per contender.');
+  md(
+    `${x(ours.bytes / 2 ** 30, 2)} GiB of TGI SSE (${ours.parts.toLocaleString('en')} parts, ${ours.tokens.toLocaleString('en')} tokens) generated on the fly, ` +
+      'each part a fresh buffer; peak RSS over the RSS before the stream, one process per contender.',
+  );
   md();
   md('| contender | peak RSS growth | peak heap growth | MiB per CPU second |');
   md('| --- | --- | --- | --- |');
@@ -216,18 +251,24 @@ if (results.abort) {
   md();
   md('### 5. Abort latency');
   md();
-  md(`From \`unsubscribe()\` (ours) or \`abort()\` on the signal passed to \`send()\` (raw SDK, the baseline) to the emulator seeing the ` +
-    `socket close, after ${r.afterParts} parts; ${r.trials} trials each, alternating.`);
+  md(
+    `From \`unsubscribe()\` (ours) or \`abort()\` on the signal passed to \`send()\` (raw SDK, the baseline) to the emulator seeing the ` +
+      `socket close, after ${r.afterParts} parts; ${r.trials} trials each, alternating.`,
+  );
   md();
   md('| stream | ours median / p95 | raw abort() median / p95 | ours / raw (medians) |');
   md('| --- | --- | --- | --- |');
   for (const k of ['flowing', 'stalled']) {
     const s = r[k];
-    md(`| ${k === 'flowing' ? 'flowing (a part every 2 ms)' : 'stalled'} | **${x(s.ours.median, 2)} / ${x(s.ours.p95, 2)} ms** | ${x(s.raw.median, 2)} / ${x(s.raw.p95, 2)} ms | ${x(s.medianRatio, 2)} |`);
+    md(
+      `| ${k === 'flowing' ? 'flowing (a part every 2 ms)' : 'stalled'} | **${x(s.ours.median, 2)} / ${x(s.ours.p95, 2)} ms** | ${x(s.raw.median, 2)} / ${x(s.raw.p95, 2)} ms | ${x(s.medianRatio, 2)} |`,
+    );
   }
   md();
-  md(`For comparison, leaving a raw \`for await\` with \`break\`: socket closed within 1 s: ${r.breakOnly.closedWithin1s ? 'yes' : '**no**'}; ` +
-    `the endpoint went on to send ${r.breakOnly.partsSentAfterBreak} more parts.`);
+  md(
+    `For comparison, leaving a raw \`for await\` with \`break\`: socket closed within 1 s: ${r.breakOnly.closedWithin1s ? 'yes' : '**no**'}; ` +
+      `the endpoint went on to send ${r.breakOnly.partsSentAfterBreak} more parts.`,
+  );
 }
 md();
 md('### Targets');

@@ -9,23 +9,56 @@ import { splitBytes, startEmulator } from 'rx-sagemaker/testing';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const answer = [
-  'Streaming', ' from', ' SageMaker', ',', ' token', ' by', ' token', '.', '\n',
-  'Multi-byte', ' text', ' survives', ' any', ' split', ':', ' é', 'té', ',', ' 日本', '語', ',', ' 🦙', ' 🚀', '.', '\n',
-  'Unsubscribing', ' aborts', ' the', ' request', ';', ' errors', ' are', ' typed', '.', '\n',
+  'Streaming',
+  ' from',
+  ' SageMaker',
+  ',',
+  ' token',
+  ' by',
+  ' token',
+  '.',
+  '\n',
+  'Multi-byte',
+  ' text',
+  ' survives',
+  ' any',
+  ' split',
+  ':',
+  ' é',
+  'té',
+  ',',
+  ' 日本',
+  '語',
+  ',',
+  ' 🦙',
+  ' 🚀',
+  '.',
+  '\n',
+  'Unsubscribing',
+  ' aborts',
+  ' the',
+  ' request',
+  ';',
+  ' errors',
+  ' are',
+  ' typed',
+  '.',
+  '\n',
 ];
 // TGI generate_stream framing: `data:` without a space, a final event repeating the whole text.
-const events = answer.map((text, i) =>
-  `data:${JSON.stringify({
-    index: i + 1,
-    token: { id: 1000 + i, text, logprob: -0.1, special: false },
-    generated_text: i === answer.length - 1 ? answer.join('') : null,
-    details: null,
-  })}\n\n`,
+const events = answer.map(
+  (text, i) =>
+    `data:${JSON.stringify({
+      index: i + 1,
+      token: { id: 1000 + i, text, logprob: -0.1, special: false },
+      generated_text: i === answer.length - 1 ? answer.join('') : null,
+      details: null,
+    })}\n\n`,
 );
 // Cut the bytes at irregular offsets (7, 19, 31, ... bytes) so parts split lines and code points.
 const body = events.join('');
 const cuts = [];
-for (let at = 0, step = 7; at < Buffer.byteLength(body); step = (step * 5 + 3) % 41 + 5) cuts.push((at += step));
+for (let at = 0, step = 7; at < Buffer.byteLength(body); step = ((step * 5 + 3) % 41) + 5) cuts.push((at += step));
 const parts = splitBytes(body, cuts);
 
 const emulator = await startEmulator({

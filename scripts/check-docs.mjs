@@ -9,7 +9,10 @@ let checked = 0;
 for (const mod of modules) {
   for (const item of mod.children ?? []) {
     const comment = item.comment ?? item.signatures?.find((s) => s.comment)?.comment;
-    const summary = (comment?.summary ?? []).map((p) => p.text).join('').trim();
+    const summary = (comment?.summary ?? [])
+      .map((p) => p.text)
+      .join('')
+      .trim();
     const example = (comment?.blockTags ?? []).some((t) => t.tag === '@example');
     checked++;
     if (summary === '') problems.push(`${mod.name}: ${item.name} has no summary`);

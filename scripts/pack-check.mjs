@@ -13,13 +13,27 @@ const scratch = mkdtempSync(join(tmpdir(), 'rx-sagemaker-pack-'));
 try {
   const tarball = JSON.parse(sh(npm, ['pack', '--json', '--pack-destination', scratch], root))[0];
   console.log(`packed ${tarball.filename}: ${tarball.entryCount} files, ${tarball.size} bytes`);
-  const stray = tarball.files.map((f) => f.path).filter((p) => !/^(dist\/|testing\/package\.json$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(p));
+  const stray = tarball.files
+    .map((f) => f.path)
+    .filter((p) => !/^(dist\/|testing\/package\.json$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(p));
   if (stray.length > 0) throw new Error(`files that should not ship: ${stray.join(', ')}`);
 
   const rxjs = JSON.parse(sh('node', ['-p', 'JSON.stringify(require("rxjs/package.json").version)'], root));
   const sdk = JSON.parse(sh('node', ['-p', 'JSON.stringify(require("@aws-sdk/client-sagemaker-runtime/package.json").version)'], root));
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
-  sh(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(scratch, tarball.filename), `rxjs@${rxjs}`, `@aws-sdk/client-sagemaker-runtime@${sdk}`], scratch);
+  sh(
+    npm,
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      join(scratch, tarball.filename),
+      `rxjs@${rxjs}`,
+      `@aws-sdk/client-sagemaker-runtime@${sdk}`,
+    ],
+    scratch,
+  );
 
   const stream = `
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

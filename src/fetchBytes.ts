@@ -46,7 +46,16 @@ function statusKind(status: number): { kind: SageMakerStreamErrorKind; retryable
   if (status >= 500) return { kind: 'internal-failure', retryable: true, what: 'the server failed; retry later' };
   if (status === 424) return { kind: 'model', retryable: false, what: 'the model returned an error' };
   if (status === 408) return { kind: 'timeout', retryable: false, what: 'the server timed out waiting for the request' };
-  if (status === 400 || status === 404 || status === 405 || status === 409 || status === 413 || status === 414 || status === 415 || status === 422) {
+  if (
+    status === 400 ||
+    status === 404 ||
+    status === 405 ||
+    status === 409 ||
+    status === 413 ||
+    status === 414 ||
+    status === 415 ||
+    status === 422
+  ) {
     return { kind: 'validation', retryable: false, what: 'the request was rejected; check the URL and input' };
   }
   return { kind: 'unknown', retryable: false, what: 'the request failed' };
@@ -116,8 +125,11 @@ export function fetchBytes$(url: string | URL, init: RequestInit = {}, config: F
     const fail = (error: SageMakerStreamError): void => {
       if (!isClosed()) subscriber.error(error);
     };
-    const streamError = (kind: SageMakerStreamErrorKind, what: string, extra: { retryable?: boolean; httpStatusCode?: number; cause?: unknown } = {}): SageMakerStreamError =>
-      new SageMakerStreamError({ kind, message: `Stream request: ${what}`, afterFirstByte, ...extra });
+    const streamError = (
+      kind: SageMakerStreamErrorKind,
+      what: string,
+      extra: { retryable?: boolean; httpStatusCode?: number; cause?: unknown } = {},
+    ): SageMakerStreamError => new SageMakerStreamError({ kind, message: `Stream request: ${what}`, afterFirstByte, ...extra });
 
     const onAbort = (): void => {
       const reason: unknown = outer?.reason;
@@ -182,7 +194,13 @@ export function fetchBytes$(url: string | URL, init: RequestInit = {}, config: F
         try {
           chunk = await reader.read();
         } catch (cause) {
-          fail(streamError('network', afterFirstByte ? 'the connection broke during the response' : 'the connection broke before the first byte of the body', { retryable: true, cause }));
+          fail(
+            streamError(
+              'network',
+              afterFirstByte ? 'the connection broke during the response' : 'the connection broke before the first byte of the body',
+              { retryable: true, cause },
+            ),
+          );
           return;
         }
         if (isClosed()) return;

@@ -128,7 +128,11 @@ function isPlainJson(body: unknown): body is JsonBody {
 }
 
 function validationError(message: string, endpointName: string | undefined): SageMakerStreamError {
-  return new SageMakerStreamError({ kind: 'validation', message: buildMessage('validation', { endpointName, detail: message }), endpointName });
+  return new SageMakerStreamError({
+    kind: 'validation',
+    message: buildMessage('validation', { endpointName, detail: message }),
+    endpointName,
+  });
 }
 
 /** The members of `InvokeEndpointWithResponseStreamInput` besides `Body` (all strings). */
@@ -168,7 +172,13 @@ function toCommandInput(input: InvokeInput): InvokeEndpointWithResponseStreamCom
   throw validationError('Body must be a Uint8Array, a string, or a plain object or array', input.EndpointName);
 }
 
-function timeoutError(which: 'firstByteTimeout' | 'idleTimeout', ms: number, endpointName: string, afterFirstByte: boolean, requestId: string | undefined): SageMakerStreamError {
+function timeoutError(
+  which: 'firstByteTimeout' | 'idleTimeout',
+  ms: number,
+  endpointName: string,
+  afterFirstByte: boolean,
+  requestId: string | undefined,
+): SageMakerStreamError {
   const kind: SageMakerStreamErrorKind = 'timeout';
   const detail = which === 'firstByteTimeout' ? `no payload within ${ms} ms (firstByteTimeout)` : `no payload for ${ms} ms (idleTimeout)`;
   return new SageMakerStreamError({ kind, message: buildMessage(kind, { endpointName, detail }), endpointName, afterFirstByte, requestId });

@@ -21,11 +21,19 @@ type AnswerStatus = 'idle' | 'streaming' | 'done' | 'stopped' | 'failed';
     </form>
     <p class="answer" aria-live="polite" [attr.aria-busy]="streaming()">{{ answer() }}</p>
     @switch (status()) {
-      @case ('stopped') { <p class="note">Stopped.</p> }
-      @case ('failed') { <p class="error" role="alert">{{ error() }}</p> }
+      @case ('stopped') {
+        <p class="note">Stopped.</p>
+      }
+      @case ('failed') {
+        <p class="error" role="alert">{{ error() }}</p>
+      }
     }
   `,
-  styles: `.answer { white-space: pre-wrap; }`,
+  styles: `
+    .answer {
+      white-space: pre-wrap;
+    }
+  `,
 })
 export class LlmAnswerComponent {
   private readonly llm = inject(LlmStreamService);

@@ -31,7 +31,25 @@ const bundle = await build({
 const script = bundle.outputFiles[0].contents;
 const html = await readFile(here('./index.html'));
 
-const answer = ['Streaming', ' from', ' SageMaker', ' into', ' the', ' page', ':', ' 日本', '語', ',', ' 🦙', '.', ' Press', ' Stop', ' any', ' time', '.'];
+const answer = [
+  'Streaming',
+  ' from',
+  ' SageMaker',
+  ' into',
+  ' the',
+  ' page',
+  ':',
+  ' 日本',
+  '語',
+  ',',
+  ' 🦙',
+  '.',
+  ' Press',
+  ' Stop',
+  ' any',
+  ' time',
+  '.',
+];
 const emulator = await startEmulator({
   cors: origin,
   endpoints: { 'demo-llm': { stream: { format: 'tgi-sse', tokens: answer }, partDelayMs: 300 } },
@@ -52,7 +70,13 @@ const server = createServer((req, res) => {
   const subscription = invoke$(client, { EndpointName: 'demo-llm', Body: { inputs: url.searchParams.get('prompt') ?? '', stream: true } })
     .pipe(tokens())
     .subscribe({
-      next: (token) => res.write(`${token.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('')}\n`),
+      next: (token) =>
+        res.write(
+          `${token
+            .split(/\r\n|\r|\n/)
+            .map((line) => `data: ${line}\n`)
+            .join('')}\n`,
+        ),
       error: () => res.destroy(),
       complete: () => res.end(),
     });

@@ -117,7 +117,13 @@ export async function emulateCommand(argv: readonly string[], io: Io): Promise<n
   };
   let emulator;
   try {
-    emulator = await startEmulator({ endpoints: { [name]: response }, port, host, allowRemote: values.host !== undefined, ...(values.cors === true ? { cors: true } : {}) });
+    emulator = await startEmulator({
+      endpoints: { [name]: response },
+      port,
+      host,
+      allowRemote: values.host !== undefined,
+      ...(values.cors === true ? { cors: true } : {}),
+    });
   } catch (e) {
     io.stderr(`rx-sagemaker emulate: cannot listen on ${host}:${port}: ${(e as Error).message}\n`);
     return 1;

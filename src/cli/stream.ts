@@ -167,7 +167,11 @@ export function streamCommand(argv: readonly string[], io: Io): Promise<number> 
   const bytes$ = invoke$(client, input, { firstByteTimeout, idleTimeout });
   let output$: Observable<string>;
   if (raw) output$ = bytes$.pipe(decodeUtf8());
-  else if (values.json === true) output$ = bytes$.pipe(tokenEvents({ format }), map((e) => `${JSON.stringify(e)}\n`));
+  else if (values.json === true)
+    output$ = bytes$.pipe(
+      tokenEvents({ format }),
+      map((e) => `${JSON.stringify(e)}\n`),
+    );
   else output$ = bytes$.pipe(tokens({ format }));
 
   return new Promise<number>((resolve) => {

@@ -66,6 +66,10 @@ export function invokeHedge$<K extends string, R = Uint8Array>(
   inputs: Readonly<Record<K, InvokeInput>>,
   config?: InvokeHedgeConfig<K, R>,
 ): Observable<FanOutValue<K, R>>;
-export function invokeHedge$<K, R>(client: SageMakerRuntimeClient, inputs: FanOutInputs, config: InvokeHedgeConfig<K, R> = {}): Observable<FanOutValue<K, R>> {
+export function invokeHedge$<K, R>(
+  client: SageMakerRuntimeClient,
+  inputs: FanOutInputs,
+  config: InvokeHedgeConfig<K, R> = {},
+): Observable<FanOutValue<K, R>> {
   return firstToByte$<K, R>(client, inputs, config, config.delay ?? 1000);
 }

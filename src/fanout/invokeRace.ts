@@ -41,6 +41,10 @@ export function invokeRace$<K extends string, R = Uint8Array>(
   inputs: Readonly<Record<K, InvokeInput>>,
   config?: FanOutBaseConfig<K, R>,
 ): Observable<FanOutValue<K, R>>;
-export function invokeRace$<K, R>(client: SageMakerRuntimeClient, inputs: FanOutInputs, config: FanOutBaseConfig<K, R> = {}): Observable<FanOutValue<K, R>> {
+export function invokeRace$<K, R>(
+  client: SageMakerRuntimeClient,
+  inputs: FanOutInputs,
+  config: FanOutBaseConfig<K, R> = {},
+): Observable<FanOutValue<K, R>> {
   return firstToByte$<K, R>(client, inputs, config, undefined);
 }

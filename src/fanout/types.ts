@@ -36,8 +36,7 @@ export interface FanOutValue<K, R> {
  * @public
  */
 export type FanOutEnd<K> =
-  | { readonly type: 'complete'; readonly key: K }
-  | { readonly type: 'error'; readonly key: K; readonly error: SageMakerStreamError };
+  { readonly type: 'complete'; readonly key: K } | { readonly type: 'error'; readonly key: K; readonly error: SageMakerStreamError };
 
 /**
  * What a fan-out emits: tagged values, and the end of each stream.

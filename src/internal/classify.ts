@@ -201,7 +201,10 @@ function classify(f: Fields, o: Record<string, unknown>): { kind: SageMakerStrea
   }
   if (THROTTLING_NAMES.has(f.name)) return { kind: 'throttling', retryable: true };
   // fetch (browsers, the SDK's FetchHttpHandler) reports a failed connection as a TypeError.
-  if (f.name === 'TypeError' && /^(Failed to fetch|NetworkError when attempting to fetch|Load failed|fetch failed|network error)/i.test(f.message)) {
+  if (
+    f.name === 'TypeError' &&
+    /^(Failed to fetch|NetworkError when attempting to fetch|Load failed|fetch failed|network error)/i.test(f.message)
+  ) {
     return { kind: 'network', retryable: true };
   }
   if (f.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return { kind: 'decode', retryable: false };

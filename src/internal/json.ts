@@ -26,7 +26,8 @@ export function splitJsonValues(text: string): { values: string[]; rest: string 
       continue;
     }
     if (inString) {
-      if (c === 92) i++; // a backslash escapes the next character
+      if (c === 92)
+        i++; // a backslash escapes the next character
       else if (c === 34) inString = false;
     } else if (c === 34) {
       inString = true;

@@ -1,5 +1,13 @@
 import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
-import { EXTRACTORS, detectFormat, inBandError, type ExtractState, type Extractor, type Fields, type TokenFormat } from '../formats/schemas.js';
+import {
+  EXTRACTORS,
+  detectFormat,
+  inBandError,
+  type ExtractState,
+  type Extractor,
+  type Fields,
+  type TokenFormat,
+} from '../formats/schemas.js';
 import { buildMessage, toStreamError } from './classify.js';
 import { splitJsonValues } from './json.js';
 import { LineScanner } from './lines.js';
@@ -64,7 +72,20 @@ function detectFraming(head: string, from: number): Framing | undefined {
 
 /** Whitespace (or a BOM) before the first character that decides the framing. */
 function isBlank(c: number): boolean {
-  return c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff || c === 12 || c === 11 || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x3000;
+  return (
+    c === 32 ||
+    c === 10 ||
+    c === 13 ||
+    c === 9 ||
+    c === 0xfeff ||
+    c === 12 ||
+    c === 11 ||
+    c === 0xa0 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x3000
+  );
 }
 
 /** More leading blank space than this cannot be the start of an event stream or JSON: it is text. */
@@ -73,8 +94,9 @@ const LEADING_BLANK_LIMIT = 64 * 1024;
 /** JSON values written back to back are split eagerly (before a newline) only in a tail up to this long. */
 const EAGER_TAIL_LIMIT = 64 * 1024;
 
-/** Thrown inside a feed when the first JSON-looking line turns out not to be JSON. */
-const NOT_JSON = Symbol('not-json');
+/** Thrown inside a feed when the first JSON-looking line turns out not to be JSON (caught in `route`). */
+class NotJson extends Error {}
+const NOT_JSON = new NotJson('not JSON');
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -102,7 +124,14 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   let lines: LineScanner | undefined;
   let sse: SseReader | undefined; // SSE framing: the event-stream fields
   const state: ExtractState = { choiceIndex: options.choiceIndex, previous: '' };
-  const fields: Fields = { text: undefined, special: false, finishReason: undefined, promptTokens: undefined, completionTokens: undefined, logprob: undefined };
+  const fields: Fields = {
+    text: undefined,
+    special: false,
+    finishReason: undefined,
+    promptTokens: undefined,
+    completionTokens: undefined,
+    logprob: undefined,
+  };
 
   const reset = (text: string | undefined): Fields => {
     fields.text = text;
@@ -137,13 +166,16 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   };
 
   const handleValue = (value: unknown): void => {
-    if (extract !== undefined) return runCustom(value);
+    if (extract !== undefined) {
+      runCustom(value);
+      return;
+    }
     let v = value;
     if (Array.isArray(v)) v = v[options.choiceIndex]; // a batch answer: one element per prompt
     if (!isObj(v)) return;
     const err = inBandError(v);
     if (extractor === undefined) {
-      if (format === undefined) format = detectFormat(v);
+      format ??= detectFormat(v);
       if (format === undefined || format === 'custom' || format === 'text') {
         if (err !== undefined) throw err;
         if (Array.isArray(v['choices'])) return; // a usage-only chunk before any choice
@@ -373,7 +405,10 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       return format;
     },
     feed(text) {
-      if (framing !== undefined) return route(text);
+      if (framing !== undefined) {
+        route(text);
+        return;
+      }
       head += text;
       let i = headBlank;
       while (i < head.length && isBlank(head.charCodeAt(i))) i++;

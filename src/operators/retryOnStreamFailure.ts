@@ -82,7 +82,14 @@ export interface RetryOnStreamFailureConfig {
 }
 
 /** Kinds that are never retried, whatever an error's `retryable` says. */
-const NEVER_RETRIED: ReadonlySet<SageMakerStreamErrorKind> = new Set(['validation', 'model', 'model-stream', 'decode', 'timeout', 'aborted']);
+const NEVER_RETRIED: ReadonlySet<SageMakerStreamErrorKind> = new Set([
+  'validation',
+  'model',
+  'model-stream',
+  'decode',
+  'timeout',
+  'aborted',
+]);
 
 /**
  * Re-subscribes upstream (which, for `invoke$`, sends the request again) when it errors with a

@@ -58,7 +58,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function hasText(value: unknown): boolean {
   if (typeof value === 'string') return value !== '';
-  if (typeof value === 'object' && value !== null && 'text' in value) return (value).text !== '';
+  if (typeof value === 'object' && value !== null && 'text' in value) return value.text !== '';
   return true;
 }
 

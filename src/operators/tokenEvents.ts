@@ -90,25 +90,25 @@ export function tokenEvents(config: TokensConfig = {}): OperatorFunction<Uint8Ar
     tokenStream<TokenEvent>(source, config, () => {
       let index = 0;
       return (f, format, next) => {
-      const text = f.text;
-      const visible = text !== undefined && (includeSpecial || (text !== '' && !f.special));
-      const hasUsage = f.promptTokens !== undefined || f.completionTokens !== undefined;
-      if (!visible && f.finishReason === undefined && !hasUsage) return;
-      const event: { -readonly [K in keyof TokenEvent]: TokenEvent[K] } = {
-        text: visible ? text : '',
-        format,
-        index: index++,
-        special: f.special,
-      };
-      if (f.finishReason !== undefined) event.finishReason = f.finishReason;
-      if (hasUsage) {
-        const usage: { promptTokens?: number; completionTokens?: number } = {};
-        if (f.promptTokens !== undefined) usage.promptTokens = f.promptTokens;
-        if (f.completionTokens !== undefined) usage.completionTokens = f.completionTokens;
-        event.usage = usage;
-      }
-      if (f.logprob !== undefined) event.logprob = f.logprob;
-      next(event);
+        const text = f.text;
+        const visible = text !== undefined && (includeSpecial || (text !== '' && !f.special));
+        const hasUsage = f.promptTokens !== undefined || f.completionTokens !== undefined;
+        if (!visible && f.finishReason === undefined && !hasUsage) return;
+        const event: { -readonly [K in keyof TokenEvent]: TokenEvent[K] } = {
+          text: visible ? text : '',
+          format,
+          index: index++,
+          special: f.special,
+        };
+        if (f.finishReason !== undefined) event.finishReason = f.finishReason;
+        if (hasUsage) {
+          const usage: { promptTokens?: number; completionTokens?: number } = {};
+          if (f.promptTokens !== undefined) usage.promptTokens = f.promptTokens;
+          if (f.completionTokens !== undefined) usage.completionTokens = f.completionTokens;
+          event.usage = usage;
+        }
+        if (f.logprob !== undefined) event.logprob = f.logprob;
+        next(event);
       };
     });
 }

@@ -202,9 +202,7 @@ export interface RecordedRequest {
  * @public
  */
 export type EmulatorEndpoint =
-  | EmulatorResponse
-  | readonly EmulatorResponse[]
-  | ((request: RecordedRequest, attempt: number) => EmulatorResponse);
+  EmulatorResponse | readonly EmulatorResponse[] | ((request: RecordedRequest, attempt: number) => EmulatorResponse);
 
 /**
  * Options of {@link startEmulator}.
@@ -485,7 +483,11 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     const requestId = randomUUID();
     if (endpoint === undefined) {
       const body = JSON.stringify({ Message: `Endpoint ${endpointName} of account 123456789012 not found.` });
-      res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-RequestId': requestId, 'x-amzn-ErrorType': `ValidationError${SAGEMAKER_ERROR}` });
+      res.writeHead(400, {
+        'content-type': 'application/json',
+        'x-amzn-RequestId': requestId,
+        'x-amzn-ErrorType': `ValidationError${SAGEMAKER_ERROR}`,
+      });
       res.end(body, () => finish('error'));
       return;
     }
@@ -495,7 +497,11 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
 
     if (plan.error !== undefined) {
       const e = preStreamError(plan.error, endpointName);
-      res.writeHead(e.status, { 'content-type': 'application/json', 'x-amzn-RequestId': requestId, 'x-amzn-ErrorType': `${e.type}${SAGEMAKER_ERROR}` });
+      res.writeHead(e.status, {
+        'content-type': 'application/json',
+        'x-amzn-RequestId': requestId,
+        'x-amzn-ErrorType': `${e.type}${SAGEMAKER_ERROR}`,
+      });
       res.end(JSON.stringify(e.body), () => finish('error'));
       return;
     }
@@ -534,7 +540,12 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
       if (fault?.afterParts === i) {
         switch (fault.type) {
           case 'model-stream-error':
-            await write(exceptionFrame('ModelStreamError', { Message: fault.message ?? 'Model invocation time exceeded', ErrorCode: fault.errorCode ?? 'ModelInvocationTimeExceeded' }));
+            await write(
+              exceptionFrame('ModelStreamError', {
+                Message: fault.message ?? 'Model invocation time exceeded',
+                ErrorCode: fault.errorCode ?? 'ModelInvocationTimeExceeded',
+              }),
+            );
             res.end(() => finish('fault'));
             return;
           case 'internal-stream-failure':

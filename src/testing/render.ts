@@ -181,19 +181,16 @@ const quoteRaw = (text: string): string => JSON.stringify(text);
  * Python `json.dumps` with the default `ensure_ascii=True`: everything outside printable ASCII
  * becomes `\uxxxx` (lowercase hex), characters beyond the BMP as a surrogate pair.
  */
-const quotePythonAscii = (text: string): string =>
-  JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => hex4(c.charCodeAt(0)));
+const quotePythonAscii = (text: string): string => JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => hex4(c.charCodeAt(0)));
 
 /** Go `encoding/json`: raw UTF-8, but `<`, `>`, `&`, U+2028 and U+2029 as `\u003c` etc. */
-const quoteGo = (text: string): string =>
-  JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (c) => hex4(c.charCodeAt(0)));
+const quoteGo = (text: string): string => JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (c) => hex4(c.charCodeAt(0)));
 
 /**
  * Gson with its default HTML-safe escaping (DJL's `JsonUtils.GSON` is `new GsonBuilder().create()`):
  * `<`, `>`, `&`, `=`, `'`, U+2028 and U+2029 as `\u003c` etc.
  */
-const quoteGson = (text: string): string =>
-  JSON.stringify(text).replace(/[<>&='\u2028\u2029]/g, (c) => hex4(c.charCodeAt(0)));
+const quoteGson = (text: string): string => JSON.stringify(text).replace(/[<>&='\u2028\u2029]/g, (c) => hex4(c.charCodeAt(0)));
 
 const COMPACT: JsonStyle = { itemSeparator: ',', keySeparator: ':', quote: quoteRaw };
 const PYTHON: JsonStyle = { itemSeparator: ', ', keySeparator: ': ', quote: quoteRaw };
@@ -219,9 +216,7 @@ function writeJson(value: JsonValue, style: JsonStyle): string {
       return String(value);
     default: {
       if (isJsonArray(value)) return `[${value.map((v) => writeJson(v, style)).join(style.itemSeparator)}]`;
-      const members = Object.entries(value).map(
-        ([k, v]) => `${style.quote(k)}${style.keySeparator}${writeJson(v, style)}`,
-      );
+      const members = Object.entries(value).map(([k, v]) => `${style.quote(k)}${style.keySeparator}${writeJson(v, style)}`);
       return `{${members.join(style.itemSeparator)}}`;
     }
   }
@@ -318,10 +313,7 @@ function plan(generation: Generation, tokens: readonly Token[]): { tokens: reado
 }
 
 const textTokens = (g: Generation): Token[] => toTokens(g.texts, false);
-const allTokens = (g: Generation): Token[] => [
-  ...toTokens(g.texts, false),
-  ...toTokens(g.specials, true, g.texts.length),
-];
+const allTokens = (g: Generation): Token[] => [...toTokens(g.texts, false), ...toTokens(g.specials, true, g.texts.length)];
 const joined = (g: Generation): string => g.texts.join('');
 
 // ---------------------------------------------------------------------------------------------
@@ -402,9 +394,7 @@ function renderTgiMessagesSse(g: Generation): string[] {
   if (g.error) return [...events, ...tgiOpenAiError(g.error)];
   if (g.usage) {
     const completion = tokens.length;
-    events.push(
-      chunk([], { prompt_tokens: g.promptTokens, completion_tokens: completion, total_tokens: g.promptTokens + completion }),
-    );
+    events.push(chunk([], { prompt_tokens: g.promptTokens, completion_tokens: completion, total_tokens: g.promptTokens + completion }));
   }
   events.push('data:[DONE]\n\n');
   return events;
@@ -838,11 +828,7 @@ const countPromptTokens = (prompt: string): number => Math.max(1, prompt.split(/
  *   no in-band error channel.
  * @public
  */
-export function renderStream(
-  format: ContainerFormat,
-  tokens: readonly string[],
-  options: RenderOptions = {},
-): RenderedStream {
+export function renderStream(format: ContainerFormat, tokens: readonly string[], options: RenderOptions = {}): RenderedStream {
   const spec = FORMATS[format];
   const error = options.error;
   if (error !== undefined && !spec.inBandErrors) {

@@ -52,7 +52,13 @@ function relay(prompt: string | null, res: ServerResponse): void {
   const subscription = invoke$(clientFor(emulator), { EndpointName: 'relay-llm', Body: { inputs: prompt ?? '', stream: true } })
     .pipe(tokens())
     .subscribe({
-      next: (token) => res.write(`${token.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('')}\n`),
+      next: (token) =>
+        res.write(
+          `${token
+            .split(/\r\n|\r|\n/)
+            .map((line) => `data: ${line}\n`)
+            .join('')}\n`,
+        ),
       error: () => res.destroy(),
       complete: () => res.end(),
     });
@@ -175,7 +181,12 @@ describe('the browser bundle', () => {
 
 describe('examples/browser in Chromium', () => {
   test('SDK mode streams from the emulator through invoke$ + tokens() and shows every token, 日本 and 🦙 intact', async () => {
-    emulator.setEndpoint('page-llm', { parts: CHOPPED, partDelayMs: 2, contentType: 'text/event-stream', invokedProductionVariant: 'browser-variant' });
+    emulator.setEndpoint('page-llm', {
+      parts: CHOPPED,
+      partDelayMs: 2,
+      contentType: 'text/event-stream',
+      invokedProductionVariant: 'browser-variant',
+    });
     const { page, pageErrors } = await openPage(`mode=sdk&endpoint=${encodeURIComponent(emulator.url)}&name=page-llm`);
     await page.fill('#prompt', 'Grüß 🦙');
     await page.click('#start');
@@ -195,7 +206,11 @@ describe('examples/browser in Chromium', () => {
   });
 
   test('clicking stop mid-stream unsubscribes and the emulator sees the browser close the connection', async () => {
-    emulator.setEndpoint('stall-llm', { parts: TOKENS.map(tgi), fault: { type: 'stall', afterParts: 3 }, contentType: 'text/event-stream' });
+    emulator.setEndpoint('stall-llm', {
+      parts: TOKENS.map(tgi),
+      fault: { type: 'stall', afterParts: 3 },
+      contentType: 'text/event-stream',
+    });
     const { page, pageErrors } = await openPage(`mode=sdk&endpoint=${encodeURIComponent(emulator.url)}&name=stall-llm`);
     await page.click('#start');
     await page.waitForFunction(() => document.querySelectorAll('#output span').length === 3);
@@ -223,7 +238,11 @@ describe('examples/browser in Chromium', () => {
   });
 
   test('stop in relay mode aborts the fetch, the relay unsubscribes, and the emulator sees the disconnect', async () => {
-    emulator.setEndpoint('relay-llm', { parts: TOKENS.map(tgi), fault: { type: 'stall', afterParts: 2 }, contentType: 'text/event-stream' });
+    emulator.setEndpoint('relay-llm', {
+      parts: TOKENS.map(tgi),
+      fault: { type: 'stall', afterParts: 2 },
+      contentType: 'text/event-stream',
+    });
     const { page } = await openPage('mode=relay&relay=/api/chat');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelectorAll('#output span').length === 2);

@@ -19,7 +19,15 @@ beforeAll(async () => {
   mkdirSync(cache, { recursive: true });
   dir = mkdtempSync(join(cache, 'rx-sagemaker-cli-'));
   cli = join(dir, 'cli.cjs');
-  await build({ entryPoints: ['src/cli/main.ts'], bundle: true, platform: 'node', format: 'cjs', packages: 'external', outfile: cli, logLevel: 'error' });
+  await build({
+    entryPoints: ['src/cli/main.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    outfile: cli,
+    logLevel: 'error',
+  });
   emulator = await startEmulator();
 });
 afterAll(async () => {
@@ -55,7 +63,15 @@ function start(args: readonly string[], stdin?: string): { child: ChildProcessWi
   return { child, done };
 }
 const run = (args: readonly string[], stdin?: string): Promise<Run> => start(args, stdin).done;
-const streamArgs = (name: string, ...extra: string[]): string[] => ['stream', name, '--endpoint-url', emulator.url, '--body', '{"inputs":"Hi","stream":true}', ...extra];
+const streamArgs = (name: string, ...extra: string[]): string[] => [
+  'stream',
+  name,
+  '--endpoint-url',
+  emulator.url,
+  '--body',
+  '{"inputs":"Hi","stream":true}',
+  ...extra,
+];
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -98,7 +114,10 @@ describe('rx-sagemaker stream', () => {
     emulator.setEndpoint('ep', { stream: { format: 'openai-chat-sse', tokens: TOKENS } });
     const json = await run(streamArgs('ep', '--json', '--no-stats'));
     expect(json.code).toBe(0);
-    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; format: string });
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; format: string });
     expect(events.filter((e) => e.text !== '').map((e) => e.text)).toEqual(TOKENS);
     expect(new Set(events.map((e) => e.format))).toEqual(new Set(['openai-chat']));
     expect(json.stderr).toBe('');
@@ -118,7 +137,24 @@ describe('rx-sagemaker stream', () => {
     emulator.clearRequests();
     const file = join(dir, 'body.json');
     writeFileSync(file, '{"inputs":"from a file"}');
-    const fromFile = await run(['stream', 'ep', '--endpoint-url', emulator.url, '--body-file', file, '--accept', 'text/event-stream', '--variant', 'green', '--inference-component', 'ic-1', '--session-id', 'sess-9', '--custom-attributes', 'trace=1']);
+    const fromFile = await run([
+      'stream',
+      'ep',
+      '--endpoint-url',
+      emulator.url,
+      '--body-file',
+      file,
+      '--accept',
+      'text/event-stream',
+      '--variant',
+      'green',
+      '--inference-component',
+      'ic-1',
+      '--session-id',
+      'sess-9',
+      '--custom-attributes',
+      'trace=1',
+    ]);
     expect(fromFile.code).toBe(0);
     const fromStdin = await run(['stream', 'ep', '--endpoint-url', emulator.url, '--content-type', 'text/plain'], 'plain prompt é');
     expect(fromStdin.code).toBe(0);
@@ -145,8 +181,18 @@ describe('rx-sagemaker stream', () => {
   test.each([
     ['validation', { error: { type: 'validation' as const } }, 10, 'check the endpoint name'],
     ['model', { error: { type: 'model-error' as const, originalStatusCode: 400, originalMessage: 'bad input' } }, 11, 'body format'],
-    ['model-stream', { stream: { format: 'tgi-sse' as const, tokens: ['a', 'b', 'c'] }, fault: { type: 'model-stream-error' as const, afterParts: 2 } }, 12, 'CloudWatch'],
-    ['internal-stream-failure', { stream: { format: 'tgi-sse' as const, tokens: ['a', 'b'] }, fault: { type: 'internal-stream-failure' as const, afterParts: 1 } }, 13, 'retry'],
+    [
+      'model-stream',
+      { stream: { format: 'tgi-sse' as const, tokens: ['a', 'b', 'c'] }, fault: { type: 'model-stream-error' as const, afterParts: 2 } },
+      12,
+      'CloudWatch',
+    ],
+    [
+      'internal-stream-failure',
+      { stream: { format: 'tgi-sse' as const, tokens: ['a', 'b'] }, fault: { type: 'internal-stream-failure' as const, afterParts: 1 } },
+      13,
+      'retry',
+    ],
     ['throttling', { error: { type: 'throttling' as const } }, 14, 'slow down'],
     ['service-unavailable', { error: { type: 'service-unavailable' as const } }, 15, 'retry later'],
     ['internal-failure', { error: { type: 'internal-failure' as const } }, 16, 'retry later'],
@@ -160,7 +206,10 @@ describe('rx-sagemaker stream', () => {
   });
 
   test('tokens received before a mid-stream error are printed before it', async () => {
-    emulator.setEndpoint('ep', { stream: { format: 'tgi-sse', tokens: ['a', 'b', 'c'] }, fault: { type: 'model-stream-error', afterParts: 2 } });
+    emulator.setEndpoint('ep', {
+      stream: { format: 'tgi-sse', tokens: ['a', 'b', 'c'] },
+      fault: { type: 'model-stream-error', afterParts: 2 },
+    });
     const r = await run(streamArgs('ep'));
     expect(r.stdout).toBe('ab');
   });
@@ -201,14 +250,30 @@ describe('rx-sagemaker stream', () => {
 
 describe('rx-sagemaker emulate', () => {
   test('prints the endpoint URL and plays the answer in the chosen format at the chosen rate, until Ctrl-C', async () => {
-    const { child, done } = start(['emulate', '--port', '0', '--name', 'llm', '--format', 'lmi-jsonlines', '--text', 'Salut 日本 🦙 fin', '--rate', '100', '--first-token-delay', '0']);
+    const { child, done } = start([
+      'emulate',
+      '--port',
+      '0',
+      '--name',
+      'llm',
+      '--format',
+      'lmi-jsonlines',
+      '--text',
+      'Salut 日本 🦙 fin',
+      '--rate',
+      '100',
+      '--first-token-delay',
+      '0',
+    ]);
     let out = '';
     child.stdout.on('data', (d: string) => (out += d));
     await waitUntil(() => /endpoint: (http:\/\/127\.0\.0\.1:\d+)/.test(out));
     const url = /endpoint: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? '';
     const client = clientFor({ url } as Emulator);
     const started = performance.now();
-    const got = await lastValueFrom(invoke$(client, { EndpointName: 'llm', Body: {} }, { onResponse: () => undefined }).pipe(tokens(), toArray()));
+    const got = await lastValueFrom(
+      invoke$(client, { EndpointName: 'llm', Body: {} }, { onResponse: () => undefined }).pipe(tokens(), toArray()),
+    );
     expect(got).toEqual(['Salut', ' 日本', ' 🦙', ' fin']);
     expect(performance.now() - started).toBeGreaterThanOrEqual(25); // 4 tokens at 100/s: 3 gaps of 10 ms
     child.kill('SIGINT');

@@ -94,7 +94,11 @@ describe('SageMakerStreamError', () => {
 describe('toStreamError', () => {
   describe('SDK exceptions, recognised by name', () => {
     it('maps ModelStreamError to a non-retryable model-stream error that keeps its ErrorCode', () => {
-      const sdk = new ModelStreamError({ message: 'Model invocation time exceeded', $metadata: {}, ErrorCode: 'ModelInvocationTimeExceeded' });
+      const sdk = new ModelStreamError({
+        message: 'Model invocation time exceeded',
+        $metadata: {},
+        ErrorCode: 'ModelInvocationTimeExceeded',
+      });
       const err = toStreamError(sdk);
       expect(err.kind).toBe('model-stream');
       expect(err.retryable).toBe(false);
@@ -145,11 +149,36 @@ describe('toStreamError', () => {
     });
 
     it.each<[string, SageMakerStreamErrorKind, boolean, unknown]>([
-      ['ValidationError', 'validation', false, new ValidationError({ message: 'Endpoint my-llm of account 123456789012 not found.', $metadata: metadata })],
-      ['ModelNotReadyException', 'model-not-ready', true, new ModelNotReadyException({ message: 'Model is not ready', $metadata: { httpStatusCode: 429 } })],
-      ['ServiceUnavailable', 'service-unavailable', true, new ServiceUnavailable({ message: 'Service unavailable', $metadata: { httpStatusCode: 503 } })],
-      ['InternalFailure', 'internal-failure', true, new InternalFailure({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } })],
-      ['ThrottlingException', 'throttling', true, Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })],
+      [
+        'ValidationError',
+        'validation',
+        false,
+        new ValidationError({ message: 'Endpoint my-llm of account 123456789012 not found.', $metadata: metadata }),
+      ],
+      [
+        'ModelNotReadyException',
+        'model-not-ready',
+        true,
+        new ModelNotReadyException({ message: 'Model is not ready', $metadata: { httpStatusCode: 429 } }),
+      ],
+      [
+        'ServiceUnavailable',
+        'service-unavailable',
+        true,
+        new ServiceUnavailable({ message: 'Service unavailable', $metadata: { httpStatusCode: 503 } }),
+      ],
+      [
+        'InternalFailure',
+        'internal-failure',
+        true,
+        new InternalFailure({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } }),
+      ],
+      [
+        'ThrottlingException',
+        'throttling',
+        true,
+        Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+      ],
       ['TimeoutError', 'timeout', false, Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' })],
       ['AbortError', 'aborted', false, Object.assign(new Error('This operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' })],
     ])('maps %s to kind %s with the documented retryability', (_name, kind, retryable, sdk) => {

@@ -31,7 +31,10 @@ describe.each(CONTAINER_FORMATS.map((f) => [f] as const))('the emulator playing 
     emulator.setEndpoint(format, { stream: { format, tokens: TOKENS } });
     let contentType: string | undefined;
     const events = await lastValueFrom(
-      invoke$(clientFor(emulator), { EndpointName: format, Body: {} }, { onResponse: (m) => (contentType = m.contentType) }).pipe(tokenEvents(), toArray()),
+      invoke$(clientFor(emulator), { EndpointName: format, Body: {} }, { onResponse: (m) => (contentType = m.contentType) }).pipe(
+        tokenEvents(),
+        toArray(),
+      ),
     );
     expect(contentType).toMatch(/^(text\/event-stream|application\/(jsonlines|x-ndjson|json)|text\/plain)$/);
     expect(new Set(events.map((e) => e.format)).size).toBe(1);

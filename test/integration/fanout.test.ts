@@ -26,11 +26,13 @@ afterEach(async () => {
 
 const bodyOf = (req: RecordedRequest): { id: string } => JSON.parse(Buffer.from(req.body).toString('utf8')) as { id: string };
 /** An endpoint that answers each request with tokens derived from its body, so results can be checked per key. */
-const echo = (extra: Partial<EmulatorResponse> = {}) => (req: RecordedRequest): EmulatorResponse => ({
-  stream: { format: 'tgi-sse', tokens: ['<', bodyOf(req).id, ' 🦙', '>'] },
-  partDelayMs: 2,
-  ...extra,
-});
+const echo =
+  (extra: Partial<EmulatorResponse> = {}) =>
+  (req: RecordedRequest): EmulatorResponse => ({
+    stream: { format: 'tgi-sse', tokens: ['<', bodyOf(req).id, ' 🦙', '>'] },
+    partDelayMs: 2,
+    ...extra,
+  });
 const tokensOf = <K>(events: readonly FanOutEvent<K, string>[], key: K): string =>
   events
     .filter((e) => e.type === 'value' && e.key === key)
@@ -81,11 +83,19 @@ describe('invokeAll$', () => {
 
   test('fail-fast: one endpoint failing mid-stream errors the whole fan-out and aborts the others', async () => {
     emulator.setEndpoint('ok', { stream: { format: 'tgi-sse', tokens: ['a', 'b', 'c'] }, fault: { type: 'stall', afterParts: 1 } });
-    emulator.setEndpoint('bad', { stream: { format: 'tgi-sse', tokens: ['x', 'y', 'z'] }, partDelayMs: 30, fault: { type: 'model-stream-error', afterParts: 2, errorCode: 'StreamBroken' } });
+    emulator.setEndpoint('bad', {
+      stream: { format: 'tgi-sse', tokens: ['x', 'y', 'z'] },
+      partDelayMs: 30,
+      fault: { type: 'model-stream-error', afterParts: 2, errorCode: 'StreamBroken' },
+    });
     const result = await collect(
-      invokeAll$(clientFor(emulator), { ok1: { EndpointName: 'ok', Body: {} }, bad: { EndpointName: 'bad', Body: {} }, ok2: { EndpointName: 'ok', Body: {} } }, {
-        each: (bytes$) => bytes$.pipe(tokens()),
-      }),
+      invokeAll$(
+        clientFor(emulator),
+        { ok1: { EndpointName: 'ok', Body: {} }, bad: { EndpointName: 'bad', Body: {} }, ok2: { EndpointName: 'ok', Body: {} } },
+        {
+          each: (bytes$) => bytes$.pipe(tokens()),
+        },
+      ),
     );
     expect(SageMakerStreamError.isInstance(result.error)).toBe(true);
     expect(result.error).toMatchObject({ kind: 'model-stream', errorCode: 'StreamBroken' });
@@ -97,12 +107,23 @@ describe('invokeAll$', () => {
 
   test('isolate: a stream failing mid-stream becomes a tagged error and the others complete', async () => {
     emulator.setEndpoint('ok', { stream: { format: 'lmi-jsonlines', tokens: ['a', 'b', 'c'] }, partDelayMs: 10 });
-    emulator.setEndpoint('bad', { stream: { format: 'tgi-sse', tokens: ['x', 'y', 'z'] }, fault: { type: 'internal-stream-failure', afterParts: 2 } });
+    emulator.setEndpoint('bad', {
+      stream: { format: 'tgi-sse', tokens: ['x', 'y', 'z'] },
+      fault: { type: 'internal-stream-failure', afterParts: 2 },
+    });
     const events = await lastValueFrom(
-      invokeAll$(clientFor(emulator), [{ EndpointName: 'ok', Body: {} }, { EndpointName: 'bad', Body: {} }, { EndpointName: 'ok', Body: {} }], {
-        each: (bytes$) => bytes$.pipe(tokens()),
-        failurePolicy: 'isolate',
-      }).pipe(toArray()),
+      invokeAll$(
+        clientFor(emulator),
+        [
+          { EndpointName: 'ok', Body: {} },
+          { EndpointName: 'bad', Body: {} },
+          { EndpointName: 'ok', Body: {} },
+        ],
+        {
+          each: (bytes$) => bytes$.pipe(tokens()),
+          failurePolicy: 'isolate',
+        },
+      ).pipe(toArray()),
     );
     expect(tokensOf(events, 0)).toBe('abc');
     expect(tokensOf(events, 1)).toBe('xy');
@@ -122,7 +143,11 @@ describe('invokeAll$', () => {
     emulator.setEndpoint('ep', { parts: ['data:{"token":{"text":"a","special":false}}\n\n'], fault: { type: 'stall', afterParts: 1 } });
     const stop = new Subject<void>();
     const seen: unknown[] = [];
-    invokeAll$(clientFor(emulator), Array.from({ length: 5 }, () => ({ EndpointName: 'ep', Body: {} })), { concurrency: 5 })
+    invokeAll$(
+      clientFor(emulator),
+      Array.from({ length: 5 }, () => ({ EndpointName: 'ep', Body: {} })),
+      { concurrency: 5 },
+    )
       .pipe(takeUntil(stop))
       .subscribe((e) => seen.push(e));
     await emulator.waitFor(() => emulator.requests.length === 5 && emulator.requests.every((r) => r.partsSent === 1));
@@ -169,9 +194,13 @@ describe('invokeRace$', () => {
     emulator.setEndpoint('slow', { stream: { format: 'tgi-sse', tokens: ['s1', 's2'] }, firstPartDelayMs: 2000 });
     emulator.setEndpoint('fast', { stream: { format: 'tgi-sse', tokens: ['f1', ' 日本', ' 🦙'] }, firstPartDelayMs: 30, partDelayMs: 5 });
     const out = await lastValueFrom(
-      invokeRace$(clientFor(emulator), { slow: { EndpointName: 'slow', Body: {} }, fast: { EndpointName: 'fast', Body: {} } }, {
-        each: (bytes$) => bytes$.pipe(tokens()),
-      }).pipe(toArray()),
+      invokeRace$(
+        clientFor(emulator),
+        { slow: { EndpointName: 'slow', Body: {} }, fast: { EndpointName: 'fast', Body: {} } },
+        {
+          each: (bytes$) => bytes$.pipe(tokens()),
+        },
+      ).pipe(toArray()),
     );
     expect(out).toEqual([
       { type: 'value', key: 'fast', value: 'f1' },
@@ -186,9 +215,19 @@ describe('invokeRace$', () => {
   test('a racer that fails before anyone wins drops out; if all fail, the first error is reported', async () => {
     emulator.setEndpoint('bad', { error: { type: 'validation' } });
     emulator.setEndpoint('good', { stream: { format: 'tgi-sse', tokens: ['ok'] }, firstPartDelayMs: 50 });
-    const out = await lastValueFrom(invokeRace$(clientFor(emulator), [{ EndpointName: 'bad', Body: {} }, { EndpointName: 'good', Body: {} }]).pipe(toArray()));
+    const out = await lastValueFrom(
+      invokeRace$(clientFor(emulator), [
+        { EndpointName: 'bad', Body: {} },
+        { EndpointName: 'good', Body: {} },
+      ]).pipe(toArray()),
+    );
     expect(out.every((v) => v.key === 1)).toBe(true);
-    const all = await collect(invokeRace$(clientFor(emulator), [{ EndpointName: 'bad', Body: {} }, { EndpointName: 'bad', Body: {} }]));
+    const all = await collect(
+      invokeRace$(clientFor(emulator), [
+        { EndpointName: 'bad', Body: {} },
+        { EndpointName: 'bad', Body: {} },
+      ]),
+    );
     expect(all.error).toMatchObject({ kind: 'validation' });
   });
 });
@@ -199,10 +238,14 @@ describe('invokeHedge$', () => {
     emulator.setEndpoint('backup', { stream: { format: 'openai-chat-sse', tokens: ['b1', 'b2'] } });
     const started = performance.now();
     const out = await lastValueFrom(
-      invokeHedge$(clientFor(emulator), { primary: { EndpointName: 'primary', Body: {} }, backup: { EndpointName: 'backup', Body: {} } }, {
-        delay: 100,
-        each: (bytes$) => bytes$.pipe(tokens()),
-      }).pipe(toArray()),
+      invokeHedge$(
+        clientFor(emulator),
+        { primary: { EndpointName: 'primary', Body: {} }, backup: { EndpointName: 'backup', Body: {} } },
+        {
+          delay: 100,
+          each: (bytes$) => bytes$.pipe(tokens()),
+        },
+      ).pipe(toArray()),
     );
     expect(out.map((v) => `${v.key}:${v.value}`)).toEqual(['backup:b1', 'backup:b2']);
     const backup = emulator.requests.find((r) => r.endpointName === 'backup');
@@ -216,10 +259,17 @@ describe('invokeHedge$', () => {
     emulator.setEndpoint('primary', { stream: { format: 'tgi-sse', tokens: ['p1', 'p2'] }, partDelayMs: 100 });
     emulator.setEndpoint('backup', { stream: { format: 'tgi-sse', tokens: ['b1'] } });
     const out = await lastValueFrom(
-      invokeHedge$(clientFor(emulator), [{ EndpointName: 'primary', Body: {} }, { EndpointName: 'backup', Body: {} }], {
-        delay: 1000,
-        each: (bytes$) => bytes$.pipe(tokens()),
-      }).pipe(toArray()),
+      invokeHedge$(
+        clientFor(emulator),
+        [
+          { EndpointName: 'primary', Body: {} },
+          { EndpointName: 'backup', Body: {} },
+        ],
+        {
+          delay: 1000,
+          each: (bytes$) => bytes$.pipe(tokens()),
+        },
+      ).pipe(toArray()),
     );
     expect(out.map((v) => v.value)).toEqual(['p1', 'p2']);
     await new Promise((r) => setTimeout(r, 20));
@@ -231,7 +281,14 @@ describe('invokeHedge$', () => {
     emulator.setEndpoint('backup', { stream: { format: 'tgi-sse', tokens: ['b'] } });
     const started = performance.now();
     const out = await lastValueFrom(
-      invokeHedge$(clientFor(emulator), [{ EndpointName: 'primary', Body: {} }, { EndpointName: 'backup', Body: {} }], { delay: 5000 }).pipe(toArray()),
+      invokeHedge$(
+        clientFor(emulator),
+        [
+          { EndpointName: 'primary', Body: {} },
+          { EndpointName: 'backup', Body: {} },
+        ],
+        { delay: 5000 },
+      ).pipe(toArray()),
     );
     expect(out.length).toBeGreaterThan(0);
     expect(out.every((v) => v.key === 1)).toBe(true);
@@ -253,10 +310,11 @@ describe('stateful sessions', () => {
     const answers = await lastValueFrom(
       from(prompts).pipe(
         concatMap((content) =>
-          invoke$(client, { EndpointName: 'chat', SessionId: 'sess-42', Body: { messages: [{ role: 'user', content }], stream: true } }).pipe(
-            tokens(),
-            collectText(),
-          ),
+          invoke$(client, {
+            EndpointName: 'chat',
+            SessionId: 'sess-42',
+            Body: { messages: [{ role: 'user', content }], stream: true },
+          }).pipe(tokens(), collectText()),
         ),
         toArray(),
       ),

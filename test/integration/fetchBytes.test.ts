@@ -65,7 +65,11 @@ function expectStreamError(error: unknown): SageMakerStreamError {
 }
 
 /** A route that writes `first`, then waits for `release()` before writing `rest` and ending. */
-function gated(first: string | Uint8Array, rest: string | Uint8Array, headers: Record<string, string> = {}): { route: Route; release: () => void } {
+function gated(
+  first: string | Uint8Array,
+  rest: string | Uint8Array,
+  headers: Record<string, string> = {},
+): { route: Route; release: () => void } {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
   return {
@@ -79,11 +83,13 @@ function gated(first: string | Uint8Array, rest: string | Uint8Array, headers: R
 }
 
 /** A route that writes `first` (if any) and then neither writes nor ends. */
-const stall = (first?: string): Route => (_req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain' });
-  if (first !== undefined) res.write(first);
-  else res.flushHeaders();
-};
+const stall =
+  (first?: string): Route =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    if (first !== undefined) res.write(first);
+    else res.flushHeaders();
+  };
 
 describe('fetchBytes$: streaming', () => {
   test('emits each chunk of the body as it arrives and completes at the end', async () => {
@@ -115,7 +121,11 @@ describe('fetchBytes$: streaming', () => {
         res.writeHead(200).end('ok');
       });
     });
-    const stream$ = fetchBytes$(`${base}/echo`, { method: 'POST', headers: { 'x-test': 'yes', 'content-type': 'application/json' }, body: '{"prompt":"hi"}' });
+    const stream$ = fetchBytes$(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'x-test': 'yes', 'content-type': 'application/json' },
+      body: '{"prompt":"hi"}',
+    });
     await new Promise((r) => setTimeout(r, 30));
     expect(seen).toHaveLength(0);
     expect(text(await lastValueFrom(stream$.pipe(toArray())))).toBe('ok');
@@ -154,7 +164,17 @@ describe('fetchBytes$: streaming', () => {
     ok.unsubscribe();
     expect(order).toEqual(['response 200', 'x']);
 
-    const result = await collect(fetchBytes$(`${base}/meta`, {}, { onResponse: () => { throw new Error('bad header'); } }));
+    const result = await collect(
+      fetchBytes$(
+        `${base}/meta`,
+        {},
+        {
+          onResponse: () => {
+            throw new Error('bad header');
+          },
+        },
+      ),
+    );
     expect(result.values).toEqual([]);
     expect(expectStreamError(result.error).kind).toBe('unknown');
     await waitFor(() => seen.length === 2 && seen.every((s) => s.clientClosed));
@@ -163,12 +183,16 @@ describe('fetchBytes$: streaming', () => {
   test('a custom fetch is called with the request', async () => {
     const calls: string[] = [];
     const result = await collect(
-      fetchBytes$(`${base}/anything?q=1`, { method: 'POST', body: 'x' }, {
-        fetch: (request) => {
-          calls.push(`${request.method} ${request.url}`);
-          return Promise.resolve(new Response('from the double'));
+      fetchBytes$(
+        `${base}/anything?q=1`,
+        { method: 'POST', body: 'x' },
+        {
+          fetch: (request) => {
+            calls.push(`${request.method} ${request.url}`);
+            return Promise.resolve(new Response('from the double'));
+          },
         },
-      }),
+      ),
     );
     expect(calls).toEqual([`POST ${base}/anything?q=1`]);
     expect(text(result.values)).toBe('from the double');
@@ -243,16 +267,21 @@ describe('fetchBytes$: errors', () => {
     [404, 'validation', false],
     [401, 'unknown', false],
     [403, 'unknown', false],
-  ] as const)('HTTP %i errors with kind %s (retryable %s), the status, and a message without the URL or body', async (status, kind, retryable) => {
-    routes.set('/fail', (_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end('{"message":"secret-body AKIAIOSFODNN7EXAMPLE"}'));
-    const result = await collect(fetchBytes$(`${base}/fail?token=secret-query`));
-    expect(result.values).toEqual([]);
-    const error = expectStreamError(result.error);
-    expect(error).toMatchObject({ kind, retryable, httpStatusCode: status, afterFirstByte: false });
-    expect(error.message).toMatch(new RegExp(`^Stream request: HTTP ${status}: `));
-    expect(error.message).not.toMatch(/secret|AKIA|127\.0\.0\.1/);
-    expect((error.cause as Response).status).toBe(status);
-  });
+  ] as const)(
+    'HTTP %i errors with kind %s (retryable %s), the status, and a message without the URL or body',
+    async (status, kind, retryable) => {
+      routes.set('/fail', (_req, res) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end('{"message":"secret-body AKIAIOSFODNN7EXAMPLE"}'),
+      );
+      const result = await collect(fetchBytes$(`${base}/fail?token=secret-query`));
+      expect(result.values).toEqual([]);
+      const error = expectStreamError(result.error);
+      expect(error).toMatchObject({ kind, retryable, httpStatusCode: status, afterFirstByte: false });
+      expect(error.message).toMatch(new RegExp(`^Stream request: HTTP ${status}: `));
+      expect(error.message).not.toMatch(/secret|AKIA|127\.0\.0\.1/);
+      expect((error.cause as Response).status).toBe(status);
+    },
+  );
 
   test('a refused connection errors with kind network, retryable, and no values', async () => {
     const closed = createServer();

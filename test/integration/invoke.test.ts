@@ -50,7 +50,9 @@ describe('invoke$: requests and responses', () => {
     expect(first?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(Buffer.from(first?.body ?? []).toString('utf8'))).toEqual({ inputs: 'Grüß 🦙', stream: true });
 
-    await lastValueFrom(invoke$(client, { EndpointName: 'ep', Body: 'héllo', ContentType: 'text/plain', Accept: 'text/event-stream' }).pipe(toArray()));
+    await lastValueFrom(
+      invoke$(client, { EndpointName: 'ep', Body: 'héllo', ContentType: 'text/plain', Accept: 'text/event-stream' }).pipe(toArray()),
+    );
     const second = emulator.requests[1];
     expect(Buffer.from(second?.body ?? []).toString('utf8')).toBe('héllo');
     expect(second?.headers['content-type']).toBe('text/plain');
@@ -188,7 +190,14 @@ describe('invoke$: errors', () => {
     emulator.setEndpoint('ep', { error: { type: 'model-error', originalStatusCode: 400, originalMessage: 'bad prompt' } });
     const result = await collect(invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(retryOnStreamFailure({ delay: 1 })));
     const error = expectStreamError(result.error);
-    expect(error).toMatchObject({ kind: 'model', statusCode: 400, httpStatusCode: 424, errorCode: 'CLIENT_ERROR_FROM_MODEL', retryable: false, afterFirstByte: false });
+    expect(error).toMatchObject({
+      kind: 'model',
+      statusCode: 400,
+      httpStatusCode: 424,
+      errorCode: 'CLIENT_ERROR_FROM_MODEL',
+      retryable: false,
+      afterFirstByte: false,
+    });
     expect(error.logStreamArn).toContain('/aws/sagemaker/Endpoints/ep');
     expect(error.message).toContain('bad prompt');
     expect(emulator.requests).toHaveLength(1);
@@ -213,9 +222,17 @@ describe('invoke$: errors', () => {
   });
 
   test('a service error fixed on retry: ServiceUnavailable twice, then success, with the SDK retries off', async () => {
-    emulator.setEndpoint('ep', [{ error: { type: 'service-unavailable' } }, { error: { type: 'service-unavailable' } }, { parts: [tgi('ok')] }]);
+    emulator.setEndpoint('ep', [
+      { error: { type: 'service-unavailable' } },
+      { error: { type: 'service-unavailable' } },
+      { parts: [tgi('ok')] },
+    ]);
     const out = await lastValueFrom(
-      invoke$(clientFor(emulator, { maxAttempts: 1 }), { EndpointName: 'ep', Body: {} }).pipe(tokens(), retryOnStreamFailure({ count: 2, delay: 1 }), toArray()),
+      invoke$(clientFor(emulator, { maxAttempts: 1 }), { EndpointName: 'ep', Body: {} }).pipe(
+        tokens(),
+        retryOnStreamFailure({ count: 2, delay: 1 }),
+        toArray(),
+      ),
     );
     expect(out).toEqual(['ok']);
     expect(emulator.requests).toHaveLength(3);

@@ -23,13 +23,25 @@ describe('streamMetrics()', () => {
     });
     const reports: StreamMetrics[] = [];
     const out = await lastValueFrom(
-      invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(tokens(), streamMetrics((m) => reports.push(m)), toArray()),
+      invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(
+        tokens(),
+        streamMetrics((m) => reports.push(m)),
+        toArray(),
+      ),
     );
     expect(out).toEqual(TOKENS);
     expect(reports).toHaveLength(1);
     const m = reports[0]!;
     const req = emulator.requests[0];
-    expect(m).toMatchObject({ endpointName: 'ep', variant: 'blue', format: 'openai-chat', tokens: 6, retries: 0, outcome: 'complete', errorKind: undefined });
+    expect(m).toMatchObject({
+      endpointName: 'ep',
+      variant: 'blue',
+      format: 'openai-chat',
+      tokens: 6,
+      retries: 0,
+      outcome: 'complete',
+      errorKind: undefined,
+    });
     expect(m.requestId).toEqual(expect.any(String));
     expect(m.parts).toBe(req?.partsSent);
     expect(m.bytes).toBeGreaterThan(6 * 40);
@@ -49,7 +61,12 @@ describe('streamMetrics()', () => {
   test('reports outcome error with the kind after a ModelStreamError', async () => {
     emulator.setEndpoint('ep', { stream: { format: 'tgi-sse', tokens: TOKENS }, fault: { type: 'model-stream-error', afterParts: 2 } });
     const reports: StreamMetrics[] = [];
-    const result = await collect(invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(tokens(), streamMetrics((m) => reports.push(m))));
+    const result = await collect(
+      invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(
+        tokens(),
+        streamMetrics((m) => reports.push(m)),
+      ),
+    );
     expect(result.values).toEqual(['a', ' 日本']);
     expect(reports).toEqual([expect.objectContaining({ outcome: 'error', errorKind: 'model-stream', tokens: 2, parts: 2 })]);
   });
@@ -57,16 +74,31 @@ describe('streamMetrics()', () => {
   test('reports outcome unsubscribed when the consumer stops early', async () => {
     emulator.setEndpoint('ep', { stream: { format: 'tgi-sse', tokens: TOKENS }, partDelayMs: 20 });
     const reports: StreamMetrics[] = [];
-    await lastValueFrom(invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(tokens(), streamMetrics((m) => reports.push(m)), take(2), toArray()));
+    await lastValueFrom(
+      invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(
+        tokens(),
+        streamMetrics((m) => reports.push(m)),
+        take(2),
+        toArray(),
+      ),
+    );
     expect(reports).toEqual([expect.objectContaining({ outcome: 'unsubscribed', tokens: 2 })]);
   });
 
   test('counts the retries of retryOnStreamFailure and the parts of every attempt', async () => {
-    const failure = { parts: ['data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'], fault: { type: 'internal-stream-failure' as const, afterParts: 1 } };
+    const failure = {
+      parts: ['data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'],
+      fault: { type: 'internal-stream-failure' as const, afterParts: 1 },
+    };
     emulator.setEndpoint('ep', [failure, failure, { stream: { format: 'openai-chat-sse', tokens: ['x', 'y'] } }]);
     const reports: StreamMetrics[] = [];
     const out = await lastValueFrom(
-      invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(tokens(), retryOnStreamFailure({ delay: 1 }), streamMetrics((m) => reports.push(m)), toArray()),
+      invoke$(clientFor(emulator), { EndpointName: 'ep', Body: {} }).pipe(
+        tokens(),
+        retryOnStreamFailure({ delay: 1 }),
+        streamMetrics((m) => reports.push(m)),
+        toArray(),
+      ),
     );
     expect(out).toEqual(['x', 'y']);
     const parts = emulator.requests.reduce((n, r) => n + r.partsSent, 0);
@@ -78,7 +110,13 @@ describe('streamMetrics()', () => {
     const client = clientFor(emulator);
     const plain = await lastValueFrom(invoke$(client, { EndpointName: 'ep', Body: {} }).pipe(tokenEvents(), toArray()));
     const reports: StreamMetrics[] = [];
-    const measured = await lastValueFrom(invoke$(client, { EndpointName: 'ep', Body: {} }).pipe(tokenEvents(), streamMetrics((m) => reports.push(m)), toArray()));
+    const measured = await lastValueFrom(
+      invoke$(client, { EndpointName: 'ep', Body: {} }).pipe(
+        tokenEvents(),
+        streamMetrics((m) => reports.push(m)),
+        toArray(),
+      ),
+    );
     expect(measured).toEqual(plain);
     expect(plain.some((e) => e.text === '')).toBe(true);
     expect(reports[0]?.tokens).toBe(TOKENS.length);
@@ -108,9 +146,17 @@ describe('streamMetrics()', () => {
     emulator.setEndpoint('two', { stream: { format: 'lmi-jsonlines', tokens: ['2', '2'] }, invokedProductionVariant: 'v2' });
     const reports: StreamMetrics[] = [];
     await lastValueFrom(
-      invokeAll$(clientFor(emulator), { a: { EndpointName: 'one', Body: {} }, b: { EndpointName: 'two', Body: {} } }, {
-        each: (bytes$) => bytes$.pipe(tokens(), streamMetrics((m) => reports.push(m))),
-      }).pipe(toArray()),
+      invokeAll$(
+        clientFor(emulator),
+        { a: { EndpointName: 'one', Body: {} }, b: { EndpointName: 'two', Body: {} } },
+        {
+          each: (bytes$) =>
+            bytes$.pipe(
+              tokens(),
+              streamMetrics((m) => reports.push(m)),
+            ),
+        },
+      ).pipe(toArray()),
     );
     const byEndpoint = Object.fromEntries(reports.map((m) => [m.endpointName, m]));
     expect(byEndpoint.one).toMatchObject({ variant: 'v1', format: 'tgi', tokens: 1 });

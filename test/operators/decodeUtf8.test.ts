@@ -239,29 +239,36 @@ describe('decodeUtf8: the same output, chunk by chunk, as a streaming TextDecode
   // 3 bytes) to the next chunk, which is faster on Node 20 than `decode(bytes, { stream: true })`.
   // It must be indistinguishable from it: same text per chunk, U+FFFD in the same places, one
   // BOM dropped at the start only, the fatal error on the same chunk.
-  const edgeBytes = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff, 0xbb];
-  const validChars = ['a', 'é', '€', '日', '🦙', '\uFEFF', '\u0800', '\uD7FF', '\uE000', '\u{10FFFF}', '\u{10000}'].map((c) => [...utf8(c)]);
+  const edgeBytes = [
+    0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5,
+    0xff, 0xbb,
+  ];
+  const validChars = ['a', 'é', '€', '日', '🦙', '\uFEFF', '\u0800', '\uD7FF', '\uE000', '\u{10FFFF}', '\u{10000}'].map((c) => [
+    ...utf8(c),
+  ]);
   const piece = fc.oneof(
     fc.constantFrom(...validChars),
     fc.constantFrom(...edgeBytes).map((b) => [b]),
     fc.integer({ min: 0, max: 255 }).map((b) => [b]),
     fc.constant([0xef, 0xbb, 0xbf]),
   );
-  const input = fc.tuple(fc.array(piece, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 40 })).map(([pieces, sizes]) => {
-    const all = Uint8Array.from(pieces.flat());
-    const chunks: Uint8Array[] = [];
-    let at = 0;
-    for (let i = 0; at < all.length; i++) {
-      let size = sizes[i % sizes.length] ?? 1;
-      if (size === 0) {
-        chunks.push(new Uint8Array(0)); // an empty part, then at least one byte
-        size = 1;
+  const input = fc
+    .tuple(fc.array(piece, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 40 }))
+    .map(([pieces, sizes]) => {
+      const all = Uint8Array.from(pieces.flat());
+      const chunks: Uint8Array[] = [];
+      let at = 0;
+      for (let i = 0; at < all.length; i++) {
+        let size = sizes[i % sizes.length] ?? 1;
+        if (size === 0) {
+          chunks.push(new Uint8Array(0)); // an empty part, then at least one byte
+          size = 1;
+        }
+        chunks.push(all.subarray(at, at + size));
+        at += size;
       }
-      chunks.push(all.subarray(at, at + size));
-      at += size;
-    }
-    return chunks;
-  });
+      return chunks;
+    });
 
   /** What a streaming TextDecoder gives per chunk (empty strings dropped, as decodeUtf8 does). */
   function reference(chunks: Uint8Array[], fatal: boolean): { values: string[]; failed: boolean } {

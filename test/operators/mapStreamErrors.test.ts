@@ -37,10 +37,7 @@ describe('mapStreamErrors', () => {
       let caught: unknown;
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('-a--b--#', { a: 'x', b: 'y' }, sdk);
-        const result = source.pipe(
-          mapStreamErrors({ endpointName: 'tgi' }),
-          tap({ error: (e: unknown) => (caught = e) }),
-        );
+        const result = source.pipe(mapStreamErrors({ endpointName: 'tgi' }), tap({ error: (e: unknown) => (caught = e) }));
         expectObservable(result).toBe(
           '-a--b--#',
           { a: 'x', b: 'y' },
@@ -91,7 +88,11 @@ describe('mapStreamErrors', () => {
 
   describe('mapping by name', () => {
     it('maps ModelStreamError to model-stream, keeps its ErrorCode and is not retryable', () => {
-      const sdk = new ModelStreamError({ message: 'Model invocation time exceeded', $metadata: {}, ErrorCode: 'ModelInvocationTimeExceeded' });
+      const sdk = new ModelStreamError({
+        message: 'Model invocation time exceeded',
+        $metadata: {},
+        ErrorCode: 'ModelInvocationTimeExceeded',
+      });
       const err = mappedError(sdk);
       expect(err.kind).toBe('model-stream');
       expect(err.errorCode).toBe('ModelInvocationTimeExceeded');
@@ -128,7 +129,12 @@ describe('mapStreamErrors', () => {
     });
 
     it.each<[string, SageMakerStreamErrorKind, boolean, () => unknown]>([
-      ['ValidationError', 'validation', false, () => new ValidationError({ message: 'Endpoint x not found.', $metadata: { httpStatusCode: 400 } })],
+      [
+        'ValidationError',
+        'validation',
+        false,
+        () => new ValidationError({ message: 'Endpoint x not found.', $metadata: { httpStatusCode: 400 } }),
+      ],
       ['ThrottlingException', 'throttling', true, () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })],
       ['ModelNotReadyException', 'model-not-ready', true, () => ({ name: 'ModelNotReadyException', message: 'loading' })],
       ['ServiceUnavailable', 'service-unavailable', true, () => ({ name: 'ServiceUnavailable', message: 'try later' })],
@@ -138,7 +144,12 @@ describe('mapStreamErrors', () => {
       ["Error('aborted') with code ECONNRESET", 'network', true, () => Object.assign(new Error('aborted'), { code: 'ECONNRESET' })],
       ['ECONNREFUSED', 'network', true, () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' })],
       ["'Truncated event message received.'", 'network', true, () => new Error('Truncated event message received.')],
-      ['an unknown error with HTTP 500 in $metadata', 'internal-failure', true, () => ({ name: 'Weird', message: 'x', $metadata: { httpStatusCode: 500 } })],
+      [
+        'an unknown error with HTTP 500 in $metadata',
+        'internal-failure',
+        true,
+        () => ({ name: 'Weird', message: 'x', $metadata: { httpStatusCode: 500 } }),
+      ],
       ['a random Error', 'unknown', false, () => new Error('something else')],
     ])('maps %s to kind %s (retryable: %s)', (_label, kind, retryable, make) => {
       const original = make();
@@ -182,11 +193,7 @@ describe('mapStreamErrors', () => {
       let first: unknown;
       let second: unknown;
       throwError(() => sdk)
-        .pipe(
-          mapStreamErrors({ endpointName: 'a' }),
-          tap({ error: (e: unknown) => (first = e) }),
-          mapStreamErrors({ endpointName: 'b' }),
-        )
+        .pipe(mapStreamErrors({ endpointName: 'a' }), tap({ error: (e: unknown) => (first = e) }), mapStreamErrors({ endpointName: 'b' }))
         .subscribe({ error: (e: unknown) => (second = e) });
       expect(second).toBe(first);
       expect((second as SageMakerStreamError).endpointName).toBe('a');

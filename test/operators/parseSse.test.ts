@@ -115,9 +115,7 @@ describe('parseSse: WHATWG field rules', () => {
   });
 
   test('ignores retry and unknown fields, and field names in another case', async () => {
-    expect(await events(['retry: 3000', 'data: x', 'foo: bar', 'Data: nope', 'DATA: nope', 'retry', ''])).toStrictEqual([
-      { data: 'x' },
-    ]);
+    expect(await events(['retry: 3000', 'data: x', 'foo: bar', 'Data: nope', 'DATA: nope', 'retry', ''])).toStrictEqual([{ data: 'x' }]);
   });
 
   test('reports event: on the event it belongs to only', async () => {

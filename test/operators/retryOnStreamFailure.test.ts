@@ -1,11 +1,6 @@
 import { defer, Observable, take, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import {
-  SageMakerStreamError,
-  retryOnStreamFailure,
-  type RetryNotice,
-  type SageMakerStreamErrorKind,
-} from '../../src/index.js';
+import { SageMakerStreamError, retryOnStreamFailure, type RetryNotice, type SageMakerStreamErrorKind } from '../../src/index.js';
 
 function streamError(kind: SageMakerStreamErrorKind, retryable: boolean): SageMakerStreamError {
   return new SageMakerStreamError({ kind, message: `SageMaker: ${kind}`, retryable });
@@ -79,10 +74,7 @@ describe('retryOnStreamFailure', () => {
       let caught: unknown;
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('--#', undefined, raw);
-        const result = source.pipe(
-          retryOnStreamFailure({ delay: () => 3 }),
-          tap({ error: (e: unknown) => (caught = e) }),
-        );
+        const result = source.pipe(retryOnStreamFailure({ delay: () => 3 }), tap({ error: (e: unknown) => (caught = e) }));
         // attempts at 0, 5, 10, 15; the last one fails at 17
         expectObservable(result).toBe('-----------------#', undefined, raw);
         expectSubscriptions(source.subscriptions).toBe(['^-!', '-----^-!', '----------^-!', '---------------^-!']);
@@ -141,10 +133,7 @@ describe('retryOnStreamFailure', () => {
       const onRetry = jest.fn();
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('--#', undefined, failure);
-        const result = source.pipe(
-          retryOnStreamFailure({ delay: () => 1, onRetry }),
-          tap({ error: (e: unknown) => (caught = e) }),
-        );
+        const result = source.pipe(retryOnStreamFailure({ delay: () => 1, onRetry }), tap({ error: (e: unknown) => (caught = e) }));
         expectObservable(result).toBe('--#', undefined, failure);
         expectSubscriptions(source.subscriptions).toBe('^-!');
       });
@@ -165,10 +154,7 @@ describe('retryOnStreamFailure', () => {
       let caught: unknown;
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('-#', undefined, raw);
-        const result = source.pipe(
-          retryOnStreamFailure({ delay: () => 1 }),
-          tap({ error: (e: unknown) => (caught = e) }),
-        );
+        const result = source.pipe(retryOnStreamFailure({ delay: () => 1 }), tap({ error: (e: unknown) => (caught = e) }));
         expectObservable(result).toBe('-#', undefined, raw);
         expectSubscriptions(source.subscriptions).toBe('^!');
       });
@@ -183,10 +169,7 @@ describe('retryOnStreamFailure', () => {
       let caught: unknown;
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('-a--#', undefined, failure);
-        const result = source.pipe(
-          retryOnStreamFailure({ delay: () => 2, onRetry }),
-          tap({ error: (e: unknown) => (caught = e) }),
-        );
+        const result = source.pipe(retryOnStreamFailure({ delay: () => 2, onRetry }), tap({ error: (e: unknown) => (caught = e) }));
         expectObservable(result).toBe('-a--#', undefined, failure);
         expectSubscriptions(source.subscriptions).toBe('^---!');
       });
@@ -237,9 +220,7 @@ describe('retryOnStreamFailure', () => {
       const notices: RetryNotice[] = [];
       scheduler.run(({ cold, expectObservable }) => {
         const source = cold('-#', undefined, raw);
-        const result = source.pipe(
-          retryOnStreamFailure({ count: 2, delay: (attempt) => attempt * 5, onRetry: (n) => notices.push(n) }),
-        );
+        const result = source.pipe(retryOnStreamFailure({ count: 2, delay: (attempt) => attempt * 5, onRetry: (n) => notices.push(n) }));
         // attempts at 0 (fails at 1), 6 (fails at 7) and 17 (fails at 18)
         expectObservable(result).toBe('18ms #', undefined, raw);
       });
@@ -385,7 +366,9 @@ describe('retryOnStreamFailure', () => {
       const delays: number[] = [];
       scheduler.run(({ cold, expectObservable }) => {
         const failure = streamError('throttling', true);
-        const result = cold('#', undefined, failure).pipe(retryOnStreamFailure({ count: 3, delay: 40, onRetry: (n) => delays.push(n.delay) }));
+        const result = cold('#', undefined, failure).pipe(
+          retryOnStreamFailure({ count: 3, delay: 40, onRetry: (n) => delays.push(n.delay) }),
+        );
         // waits 20, 40, 80
         expectObservable(result).toBe('140ms #', undefined, failure);
       });

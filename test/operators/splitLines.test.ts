@@ -1,15 +1,7 @@
 import { Subject, from, lastValueFrom, of, take, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { SageMakerStreamError, decodeUtf8, splitLines } from '../../src/index.js';
-import {
-  concatBytes,
-  countingSource,
-  outcomeOf,
-  overEveryChunking,
-  sameForEveryChunking,
-  utf8,
-  type Outcome,
-} from '../support/chunks.js';
+import { concatBytes, countingSource, outcomeOf, overEveryChunking, sameForEveryChunking, utf8, type Outcome } from '../support/chunks.js';
 
 let scheduler: TestScheduler;
 beforeEach(() => {
@@ -279,10 +271,13 @@ describe('splitLines: every chunk boundary', () => {
     },
   ];
 
-  test.each(fixtures)('splits $name identically whole, split in two at every offset, and one code unit at a time', async ({ input, lines: expected }) => {
-    const results = await overEveryChunking(input, splitLines(), summary);
-    expect(results).toEqual(sameForEveryChunking(input, { lines: expected, completed: true }));
-  });
+  test.each(fixtures)(
+    'splits $name identically whole, split in two at every offset, and one code unit at a time',
+    async ({ input, lines: expected }) => {
+      const results = await overEveryChunking(input, splitLines(), summary);
+      expect(results).toEqual(sameForEveryChunking(input, { lines: expected, completed: true }));
+    },
+  );
 
   test('reports the same over-long line and lineNumber at every chunk boundary', async () => {
     const input = 'a\r\nbb\r\rcccccc\ndd';

@@ -41,7 +41,12 @@ describe('toMessageEvent: data', () => {
   test('emits no id or type keys at all when they are not configured', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const source = cold('-a-|', { a: '日本' });
-      expectObservable(source.pipe(toMessageEvent(), map((e) => Object.keys(e)))).toBe('-a-|', { a: ['data'] });
+      expectObservable(
+        source.pipe(
+          toMessageEvent(),
+          map((e) => Object.keys(e)),
+        ),
+      ).toBe('-a-|', { a: ['data'] });
     });
   });
 
@@ -147,7 +152,11 @@ describe('toMessageEvent: errors', () => {
         e: {
           id: '2',
           type: 'error',
-          data: { kind: 'model-stream', message: 'SageMaker endpoint "llm": the model stopped streaming [ModelInvocationTimeExceeded]', retryable: false },
+          data: {
+            kind: 'model-stream',
+            message: 'SageMaker endpoint "llm": the model stopped streaming [ModelInvocationTimeExceeded]',
+            retryable: false,
+          },
         },
       });
       expectSubscriptions(source.subscriptions).toBe('^----!');
@@ -155,7 +164,12 @@ describe('toMessageEvent: errors', () => {
   });
 
   test('with errorEvent: true, the error event carries no request id, endpoint field, cause or error code', async () => {
-    const events = await lastValueFrom(concat(of('x'), throwError(() => streamError())).pipe(toMessageEvent({ errorEvent: true }), toArray()));
+    const events = await lastValueFrom(
+      concat(
+        of('x'),
+        throwError(() => streamError()),
+      ).pipe(toMessageEvent({ errorEvent: true }), toArray()),
+    );
     expect(events).toHaveLength(2);
     const data = events[1]?.data as Record<string, unknown>;
     expect(Object.keys(data).sort()).toEqual(['kind', 'message', 'retryable']);
@@ -169,7 +183,11 @@ describe('toMessageEvent: errors', () => {
     const bug = new RangeError('a bug in user code');
     scheduler.run(({ cold, expectObservable }) => {
       const source = cold('-a-#', { a: 'x' }, bug);
-      expectObservable(source.pipe(toMessageEvent({ errorEvent: true, doneEvent: true }))).toBe('-a-#', { a: { data: { text: 'x' } } }, bug);
+      expectObservable(source.pipe(toMessageEvent({ errorEvent: true, doneEvent: true }))).toBe(
+        '-a-#',
+        { a: { data: { text: 'x' } } },
+        bug,
+      );
     });
   });
 
@@ -244,7 +262,9 @@ describe('toMessageEvent: unsubscribing', () => {
   test('unsubscribes from the source on early unsubscribe and sends no done event', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-b-c-|', { a: 'x', b: 'y', c: 'z' });
-      expectObservable(source.pipe(toMessageEvent({ ids: true, doneEvent: true })), '^--!').toBe('-a-', { a: { id: '0', data: { text: 'x' } } });
+      expectObservable(source.pipe(toMessageEvent({ ids: true, doneEvent: true })), '^--!').toBe('-a-', {
+        a: { id: '0', data: { text: 'x' } },
+      });
       expectSubscriptions(source.subscriptions).toBe('^--!');
     });
   });

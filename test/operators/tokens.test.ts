@@ -198,31 +198,74 @@ describe('tokens()', () => {
   describe('gives identical tokens whole, split in two at every byte offset, and one byte per part: it', () => {
     it.each<[string, string, readonly string[]]>([
       ['TGI generate_stream SSE, skipping special and empty tokens and never emitting generated_text', sse(TGI_LINES), [' 東', '🗼']],
-      ['a TGI last event that repeats the whole text in generated_text, emitting only its token', sse([TGI_LINES[0]!, TGI_LAST_EVENT]), [' 東', '.']],
+      [
+        'a TGI last event that repeats the whole text in generated_text, emitting only its token',
+        sse([TGI_LINES[0]!, TGI_LAST_EVENT]),
+        [' 東', '.'],
+      ],
       ['TGI generate_stream that starts with keep-alive comments', `:\n\n:\n\n${sse(TGI_LINES)}`, [' 東', '🗼']],
       ['TGI Messages API SSE with the role on every delta, a usage-only chunk and data:[DONE]', sse(TGI_MESSAGES_LINES), ['Deep']],
       ['TGI completions SSE whose finish_reason is ""', sse(TGI_COMPLETIONS_LINES), [' A', ' décrit']],
-      ['LMI jsonlines with log_prob and a last line that carries generated_text', jsonl([...LMI_LINES, LMI_LAST_LINE]), ['Deep ', ' Learning', ' is', 'から']],
+      [
+        'LMI jsonlines with log_prob and a last line that carries generated_text',
+        jsonl([...LMI_LINES, LMI_LAST_LINE]),
+        ['Deep ', ' Learning', ' is', 'から'],
+      ],
       ['LMI sse / tgi_compat with an empty data event and no [DONE]', sse(LMI_SSE_TGI_COMPAT_LINES), ['He', 'llo', ' world']],
       ['LMI async chat jsonlines that end in a blank line', jsonl(LMI_ASYNC_CHAT_LINES), ['Sure']],
       ['LMI async inputs jsonlines, skipping the empty EOS token', jsonl(LMI_ASYNC_TGI_LINES), ['Hello']],
-      ['OpenAI chat chunks SSE, skipping the role-only delta with content "" and the usage-only chunk, up to [DONE]', sse(OPENAI_CHAT_LINES), ['こんにちは']],
+      [
+        'OpenAI chat chunks SSE, skipping the role-only delta with content "" and the usage-only chunk, up to [DONE]',
+        sse(OPENAI_CHAT_LINES),
+        ['こんにちは'],
+      ],
       ['OpenAI completions SSE from choices[0].text', sse(OPENAI_COMPLETIONS_LINES), [' Paris', ' ville']],
-      ['OpenAI chat SSE with CRLF line endings and sse-starlette pings', sse([OPENAI_CHAT_LINES[0]!, ': ping - 2024-06-14 10:00:00.000000', ...OPENAI_CHAT_LINES.slice(1)], '\r\n'), ['こんにちは']],
-      ['an LF event stream with CRLF pings (llama-cpp-python)', `: ping - 2024-06-14 10:00:00.000000\r\n\r\n${sse(OPENAI_CHAT_LINES)}`, ['こんにちは']],
+      [
+        'OpenAI chat SSE with CRLF line endings and sse-starlette pings',
+        sse([OPENAI_CHAT_LINES[0]!, ': ping - 2024-06-14 10:00:00.000000', ...OPENAI_CHAT_LINES.slice(1)], '\r\n'),
+        ['こんにちは'],
+      ],
+      [
+        'an LF event stream with CRLF pings (llama-cpp-python)',
+        `: ping - 2024-06-14 10:00:00.000000\r\n\r\n${sse(OPENAI_CHAT_LINES)}`,
+        ['こんにちは'],
+      ],
       ['an event stream with bare CR line endings', sse(TGI_LINES, '\r'), [' 東', '🗼']],
       [
         'multi-line data joined with \\n across CRLF line breaks',
-        sse(['data: {"choices":[{"index":0,\r\ndata: "delta":{"content":"東京"}}]}', 'data: {"choices":[{"index":0,\r\ndata: "delta":{"content":" 🗼"}}]}', 'data: [DONE]'], '\r\n'),
+        sse(
+          [
+            'data: {"choices":[{"index":0,\r\ndata: "delta":{"content":"東京"}}]}',
+            'data: {"choices":[{"index":0,\r\ndata: "delta":{"content":" 🗼"}}]}',
+            'data: [DONE]',
+          ],
+          '\r\n',
+        ),
         ['東京', ' 🗼'],
       ],
       ['an event stream that starts with a byte order mark', `\uFEFF${sse(TGI_LINES)}`, [' 東', '🗼']],
-      ['an event stream with event:, id: and retry: fields', `retry: 3000\n\nevent: message\nid: 1\n${sse(OPENAI_COMPLETIONS_LINES)}`, [' Paris', ' ville']],
-      ['an event stream up to [DONE] and ignores what follows it', `${sse(OPENAI_COMPLETIONS_LINES)}${OPENAI_COMPLETIONS_LINES[0]!}\n\n`, [' Paris', ' ville']],
+      [
+        'an event stream with event:, id: and retry: fields',
+        `retry: 3000\n\nevent: message\nid: 1\n${sse(OPENAI_COMPLETIONS_LINES)}`,
+        [' Paris', ' ville'],
+      ],
+      [
+        'an event stream up to [DONE] and ignores what follows it',
+        `${sse(OPENAI_COMPLETIONS_LINES)}${OPENAI_COMPLETIONS_LINES[0]!}\n\n`,
+        [' Paris', ' ville'],
+      ],
       ['an unterminated last SSE event, flushed at completion', `${sse([TGI_LINES[0]!])}${TGI_LAST_EVENT}`, [' 東', '.']],
-      ['a body with no newline at all, one JSON object', '{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"Paris est la capitale 🇫🇷","finish_reason":"stop"}]}', ['Paris est la capitale 🇫🇷']],
+      [
+        'a body with no newline at all, one JSON object',
+        '{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"Paris est la capitale 🇫🇷","finish_reason":"stop"}]}',
+        ['Paris est la capitale 🇫🇷'],
+      ],
       ['LMI jsonlines whose last line has no newline', `${jsonl(LMI_LINES)}${LMI_LAST_LINE}`, ['Deep ', ' Learning', ' is', 'から']],
-      ['JSON values written back to back with no delimiter', '{"outputText":"Bonjour","index":0,"totalOutputTextTokenCount":null,"completionReason":null,"inputTextTokenCount":5}{"outputText":" le","index":1,"totalOutputTextTokenCount":null,"completionReason":null,"inputTextTokenCount":null}', ['Bonjour', ' le']],
+      [
+        'JSON values written back to back with no delimiter',
+        '{"outputText":"Bonjour","index":0,"totalOutputTextTokenCount":null,"completionReason":null,"inputTextTokenCount":5}{"outputText":" le","index":1,"totalOutputTextTokenCount":null,"completionReason":null,"inputTextTokenCount":null}',
+        ['Bonjour', ' le'],
+      ],
     ])('reads %s', (_name, body, expected) => {
       expectForEveryPartition(body, ok(expected));
     });
@@ -268,7 +311,11 @@ describe('tokens()', () => {
       const body = 'Plain text: 日本語 and 🦙, no framing at all.\nSecond line.';
       for (const [partition, parts] of partitions(body)) {
         const outcome = feed(parts);
-        expect({ partition, text: outcome.tokens.join(''), completed: outcome.completed }).toEqual({ partition, text: body, completed: true });
+        expect({ partition, text: outcome.tokens.join(''), completed: outcome.completed }).toEqual({
+          partition,
+          text: body,
+          completed: true,
+        });
         expect(outcome.tokens.every((t) => t !== '' && !t.includes('\uFFFD'))).toBe(true);
       }
     });
@@ -286,7 +333,10 @@ describe('tokens()', () => {
     it('emits the TGI tokens before a TGI validation error, then fails with a model error', () => {
       expectForEveryPartition(
         sse([TGI_LINES[0]!, TGI_LINES[2]!, TGI_VALIDATION_ERROR]),
-        failedWith([' 東', '🗼'], modelError('Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096', 'validation', undefined)),
+        failedWith(
+          [' 東', '🗼'],
+          modelError('Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096', 'validation', undefined),
+        ),
       );
     });
 
@@ -436,9 +486,7 @@ describe('tokens()', () => {
 
     it('starts every subscription with fresh state after an earlier one ended mid-line or after [DONE]', () => {
       let n = 0;
-      const source = defer(() =>
-        from(n++ === 0 ? [utf8(`${sse(OPENAI_COMPLETIONS_LINES)}data: {"choi`)] : [utf8(sse(TGI_LINES))]),
-      );
+      const source = defer(() => from(n++ === 0 ? [utf8(`${sse(OPENAI_COMPLETIONS_LINES)}data: {"choi`)] : [utf8(sse(TGI_LINES))]));
       const piped = source.pipe(tokens());
       expect(feedObservable(piped)).toEqual(ok([' Paris', ' ville']));
       expect(feedObservable(piped)).toEqual(ok([' 東', '🗼']));

@@ -29,10 +29,19 @@ function post(url: string, endpoint: string): Promise<Response> {
 }
 
 function headerList(response: Response, name: string): string[] {
-  return (response.headers.get(name) ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  return (response.headers.get(name) ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
 }
 
-const EXPOSED = ['x-amzn-requestid', 'x-amzn-sagemaker-content-type', 'x-amzn-invoked-production-variant', 'x-amzn-sagemaker-custom-attributes', 'x-amzn-errortype'];
+const EXPOSED = [
+  'x-amzn-requestid',
+  'x-amzn-sagemaker-content-type',
+  'x-amzn-invoked-production-variant',
+  'x-amzn-sagemaker-custom-attributes',
+  'x-amzn-errortype',
+];
 
 describe('startEmulator without cors', () => {
   test('answers a preflight with no CORS headers, so a browser request fails', async () => {
@@ -71,7 +80,16 @@ describe('startEmulator with cors', () => {
     const response = await preflight(emulator.url);
     expect(response.status).toBe(204);
     expect(headerList(response, 'access-control-allow-headers')).toEqual(
-      expect.arrayContaining(['authorization', 'content-type', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-user-agent', 'amz-sdk-invocation-id', 'amz-sdk-request', 'x-amzn-sagemaker-accept']),
+      expect.arrayContaining([
+        'authorization',
+        'content-type',
+        'x-amz-date',
+        'x-amz-content-sha256',
+        'x-amz-user-agent',
+        'amz-sdk-invocation-id',
+        'amz-sdk-request',
+        'x-amzn-sagemaker-accept',
+      ]),
     );
   });
 
@@ -84,7 +102,10 @@ describe('startEmulator with cors', () => {
   });
 
   test('an origin string is sent as Access-Control-Allow-Origin on the preflight and on the stream, which exposes SageMaker headers', async () => {
-    emulator = await startEmulator({ endpoints: { ep: { parts: ['x'], contentType: 'text/event-stream', customAttributes: 'a=1' } }, cors: PAGE });
+    emulator = await startEmulator({
+      endpoints: { ep: { parts: ['x'], contentType: 'text/event-stream', customAttributes: 'a=1' } },
+      cors: PAGE,
+    });
     const pre = await preflight(emulator.url, 'authorization');
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe(PAGE);

@@ -320,10 +320,7 @@ describe("renderStream('tgi-messages-sse')", () => {
 
   test('writes the TGI chat error shape with http_status_code 422 and then data:[DONE]', () => {
     const { events } = render('tgi-messages-sse', { error: ERROR });
-    expect(events.slice(-2)).toEqual([
-      `data:{"error":{"message":"${ERROR.message}","http_status_code":422}}\n\n`,
-      'data:[DONE]\n\n',
-    ]);
+    expect(events.slice(-2)).toEqual([`data:{"error":{"message":"${ERROR.message}","http_status_code":422}}\n\n`, 'data:[DONE]\n\n']);
   });
 });
 
@@ -387,7 +384,9 @@ describe("renderStream('openai-chat-sse')", () => {
       'data: {"error": {"message": "caf\\u00e9 \\u2615 failed", "type": "BadRequestError", "param": null, "code": 400}}\n\n',
       'data: [DONE]\n\n',
     ]);
-    expect(render('openai-chat-sse', { error: ERROR }).events.at(-2)).toContain('"type": "InternalServerError", "param": null, "code": 500');
+    expect(render('openai-chat-sse', { error: ERROR }).events.at(-2)).toContain(
+      '"type": "InternalServerError", "param": null, "code": 500',
+    );
   });
 
   test('has no role chunk when the error comes before any output', () => {
@@ -469,7 +468,9 @@ describe("renderStream('lmi-chat-jsonlines')", () => {
     const { body } = render('lmi-chat-jsonlines');
     expect(body.startsWith('{"id": "chatcmpl-')).toBe(true);
     expect(body).not.toContain('[DONE]');
-    const objects = bodyLines(body).slice(0, -1).map((l): unknown => JSON.parse(l));
+    const objects = bodyLines(body)
+      .slice(0, -1)
+      .map((l): unknown => JSON.parse(l));
     expect(objects).toHaveLength(3);
     for (const o of objects) expect(keysOf(o)).toEqual(['id', 'object', 'created', 'choices']);
     expect(keysOf(at(objects[0], 'choices', 0, 'delta'))).toEqual(['content', 'role']);
@@ -512,9 +513,7 @@ describe("renderStream('lmi-async-chat-jsonlines')", () => {
 
   test('passes the vLLM error object through as the last line', () => {
     const { events } = render('lmi-async-chat-jsonlines', { error: ERROR });
-    expect(events.at(-1)).toBe(
-      `{"error": {"message": "${ERROR.message}", "type": "InternalServerError", "param": null, "code": 500}}\n`,
-    );
+    expect(events.at(-1)).toBe(`{"error": {"message": "${ERROR.message}", "type": "InternalServerError", "param": null, "code": 500}}\n`);
   });
 });
 
@@ -542,20 +541,22 @@ describe("renderStream('lmi-async-tgi-jsonlines')", () => {
 describe("renderStream('lmi-outputs-legacy')", () => {
   test('escapes non-ASCII as Python json.dumps does by default, emoji as a surrogate pair', () => {
     const { body, events } = render('lmi-outputs-legacy');
-    expect(events).toEqual([
-      '{"outputs": ["Hello"]}\n',
-      '{"outputs": [" \\u65e5\\u672c"]}\n',
-      '{"outputs": [" \\ud83e\\udd99"]}\n',
-    ]);
+    expect(events).toEqual(['{"outputs": ["Hello"]}\n', '{"outputs": [" \\u65e5\\u672c"]}\n', '{"outputs": [" \\ud83e\\udd99"]}\n']);
     expect(body).toContain('\\ud83e\\udd99');
     expect(/[^\x20-\x7e\n]/.test(body)).toBe(false);
-    expect(bodyLines(body).slice(0, -1).map((l) => at(JSON.parse(l), 'outputs', 0))).toEqual([...TOKENS]);
+    expect(
+      bodyLines(body)
+        .slice(0, -1)
+        .map((l) => at(JSON.parse(l), 'outputs', 0)),
+    ).toEqual([...TOKENS]);
   });
 });
 
 describe("renderStream('lmi-3p-jsonlines')", () => {
   test('writes body/metering/content_type lines with prompt counts on the first and stop_reason on the last', () => {
-    const objects = bodyLines(render('lmi-3p-jsonlines').body).slice(0, -1).map((l): unknown => JSON.parse(l));
+    const objects = bodyLines(render('lmi-3p-jsonlines').body)
+      .slice(0, -1)
+      .map((l): unknown => JSON.parse(l));
     expect(objects).toHaveLength(3);
     for (const o of objects) {
       expect(keysOf(o)).toEqual(['body', 'metering', 'content_type']);
@@ -591,7 +592,9 @@ describe("renderStream('sglang-generate-sse')", () => {
 
 describe("renderStream('ollama-generate-ndjson') and renderStream('ollama-chat-ndjson')", () => {
   test('writes compact generate lines with done:false and a final done:true line with response "" and stats', () => {
-    const objects = bodyLines(render('ollama-generate-ndjson').body).slice(0, -1).map((l): unknown => JSON.parse(l));
+    const objects = bodyLines(render('ollama-generate-ndjson').body)
+      .slice(0, -1)
+      .map((l): unknown => JSON.parse(l));
     expect(objects).toHaveLength(4);
     expect(keysOf(objects[0])).toEqual(['model', 'created_at', 'response', 'done']);
     expect(objects.slice(0, 3).map((o) => at(o, 'response'))).toEqual([...TOKENS]);
@@ -604,7 +607,9 @@ describe("renderStream('ollama-generate-ndjson') and renderStream('ollama-chat-n
   });
 
   test('writes chat lines with message.content', () => {
-    const objects = bodyLines(render('ollama-chat-ndjson').body).slice(0, -1).map((l): unknown => JSON.parse(l));
+    const objects = bodyLines(render('ollama-chat-ndjson').body)
+      .slice(0, -1)
+      .map((l): unknown => JSON.parse(l));
     expect(keysOf(objects[0])).toEqual(['model', 'created_at', 'message', 'done']);
     expect(objects.map((o) => at(o, 'message', 'content'))).toEqual([...TOKENS, '']);
     expect(at(objects[3], 'done_reason')).toBe('stop');
