@@ -1,6 +1,14 @@
 /**
- * One server-sent event.
+ * One server-sent event, as {@link parseSse} emits it.
  *
+ * @example
+ * ```ts
+ * import { decodeUtf8, parseSse, splitLines, type SseEvent } from 'rx-sagemaker';
+ *
+ * invoke$(client, input)
+ *   .pipe(decodeUtf8(), splitLines(), parseSse())
+ *   .subscribe((e: SseEvent) => console.log(e.event ?? 'message', e.id ?? '-', e.data));
+ * ```
  * @public
  */
 export interface SseEvent {

@@ -6,6 +6,13 @@ import { operate } from '../internal/operate.js';
 /**
  * Options of {@link splitLines}.
  *
+ * @example
+ * ```ts
+ * import { decodeUtf8, splitLines, type SplitLinesConfig } from 'rx-sagemaker';
+ *
+ * const config: SplitLinesConfig = { maxLineLength: 1_000_000 }; // a longer line is a `decode` error
+ * invoke$(client, input).pipe(decodeUtf8(), splitLines(config)).subscribe((line) => console.log(line));
+ * ```
  * @public
  */
 export interface SplitLinesConfig {
