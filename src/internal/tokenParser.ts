@@ -2,6 +2,7 @@ import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
 import {
   EXTRACTORS,
   detectFormat,
+  errorEventError,
   inBandError,
   type ExtractState,
   type Extractor,
@@ -233,6 +234,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   const onSseData = (data: string): void => {
     const line = eventLine;
     eventLine = 0;
+    // `event: error`: rx-sagemaker's relay error event (toMessageEvent's errorEvent) keeps its kind.
+    if (!done && sse?.type === 'error') throw errorEventError(data);
     if (done || data === '') return; // `data: ` alone: LMI's step without a token
     dataLine = line;
     if (data.charCodeAt(0) === 123) {

@@ -6,7 +6,7 @@ import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { invoke$, SageMakerStreamError, tokens } from '../../src/index.js';
+import { fetchBytes$, invoke$, SageMakerStreamError, tokenEvents, tokens } from '../../src/index.js';
 import { startEmulator, type Emulator } from '../../src/testing/index.js';
 import { clientFor, collect } from '../support/client.js';
 
@@ -164,6 +164,21 @@ describe('NestJS example: GET /chat', () => {
     expect(JSON.parse(last?.data ?? 'null')).toEqual({ kind: 'model-stream', message: expectedMessage, retryable: false });
     expect(res.body()).not.toContain(prompt);
     expect(res.body()).not.toContain('[DONE]');
+  });
+
+  test('a page reads the relay with fetchBytes$ + tokens(): every token exactly, then the error with its own kind', async () => {
+    const answer = ['{', '"json": ', '[DONE]', ' 🦙', '\r\n'];
+    emulator.setEndpoint('llm', {
+      parts: [...answer.map((t) => tgi(t)), tgi('never')],
+      fault: { type: 'model-stream-error', afterParts: answer.length, errorCode: 'StreamBroken' },
+    });
+    const result = await collect(fetchBytes$(chatUrl('hi')).pipe(tokens()));
+    expect(result.values).toEqual(answer);
+    expect(SageMakerStreamError.isInstance(result.error)).toBe(true);
+    expect(result.error).toMatchObject({ kind: 'model-stream', retryable: false });
+    const events = await collect(fetchBytes$(chatUrl('hi')).pipe(tokenEvents()));
+    expect(events.values.map((e) => e.text)).toEqual(answer);
+    expect(new Set(events.values.map((e) => e.format))).toEqual(new Set(['relay']));
   });
 
   test('a request without a prompt is answered 400 and sends nothing to SageMaker', async () => {
