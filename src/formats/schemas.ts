@@ -97,7 +97,8 @@ type Obj = Record<string, unknown>;
 /** Fills `f` from one JSON object of the stream. @internal */
 export type Extractor = (o: Obj, f: Fields, state: ExtractState) => void;
 
-function isObj(v: unknown): v is Obj {
+/** A plain JSON object (not an array). @internal */
+export function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 function num(v: unknown): number | undefined {

@@ -4,6 +4,7 @@ import {
   detectFormat,
   errorEventError,
   inBandError,
+  isObj,
   type ExtractState,
   type Extractor,
   type Fields,
@@ -98,10 +99,6 @@ const EAGER_TAIL_LIMIT = 64 * 1024;
 /** Thrown inside a feed when the first JSON-looking line turns out not to be JSON (caught in `route`). */
 class NotJson extends Error {}
 const NOT_JSON = new NotJson('not JSON');
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * The parser behind `tokens()` and `tokenEvents()`. Detects the framing once per stream from the

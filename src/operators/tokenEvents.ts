@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { TokenFormat } from '../formats/schemas.js';
-import { tokenStream } from './tokenStream.js';
+import { tokenStream, visibleText } from './tokenStream.js';
 import type { TokensConfig } from './tokens.js';
 
 /**
@@ -90,8 +90,8 @@ export function tokenEvents(config: TokensConfig = {}): OperatorFunction<Uint8Ar
     tokenStream<TokenEvent>(source, config, () => {
       let index = 0;
       return (f, format, next) => {
-        const text = f.text;
-        const visible = text !== undefined && (includeSpecial || (text !== '' && !f.special));
+        const text = visibleText(f, includeSpecial);
+        const visible = text !== undefined;
         const hasUsage = f.promptTokens !== undefined || f.completionTokens !== undefined;
         if (!visible && f.finishReason === undefined && !hasUsage) return;
         const event: { -readonly [K in keyof TokenEvent]: TokenEvent[K] } = {

@@ -9,6 +9,18 @@ import { operate } from '../internal/operate.js';
 import { activeRecorder } from '../internal/recorder.js';
 
 /**
+ * The text of a value as `tokens()` and `tokenEvents()` show it: `undefined` when it has none,
+ * is empty, or is a special token, unless `includeSpecial`.
+ *
+ * @internal
+ */
+export function visibleText(fields: Readonly<Fields>, includeSpecial: boolean): string | undefined {
+  const text = fields.text;
+  if (text === undefined) return undefined;
+  return includeSpecial || (text !== '' && !fields.special) ? text : undefined;
+}
+
+/**
  * The one adapter from bytes to tokens shared by `tokens()` and `tokenEvents()`: a streaming UTF-8
  * decoder, the token parser and an emitter (from `createEmitter`) per subscription; the emitter turns the parser's fields into values.
  *

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { TokenFormat } from '../formats/schemas.js';
-import { tokenStream } from './tokenStream.js';
+import { tokenStream, visibleText } from './tokenStream.js';
 
 /**
  * Options of {@link tokens} and {@link tokenEvents}.
@@ -116,7 +116,7 @@ export function tokens(config: TokensConfig = {}): OperatorFunction<Uint8Array, 
   const includeSpecial = config.includeSpecial ?? false;
   return (source) =>
     tokenStream<string>(source, config, () => (f, _format, next) => {
-      const text = f.text;
-      if (text !== undefined && (includeSpecial || (text !== '' && !f.special))) next(text);
+      const text = visibleText(f, includeSpecial);
+      if (text !== undefined) next(text);
     });
 }
