@@ -334,6 +334,22 @@ export function errorEventError(data: string): SageMakerStreamError {
  * @internal
  */
 export function inBandError(o: Obj): SageMakerStreamError | undefined {
+  // Checked once per value, so the common answer ("no error") is kept short: only an object with
+  // an `error` member, an error token or an error finish reason goes on to read the error.
+  if (o['error'] === undefined) {
+    const t = o['token'];
+    const details = o['details'];
+    if (
+      (typeof t !== 'object' || t === null || (t as Obj)['error_msg'] === undefined) &&
+      (typeof details !== 'object' || details === null || (details as Obj)['finish_reason'] !== 'error')
+    ) {
+      return undefined;
+    }
+  }
+  return readInBandError(o);
+}
+
+function readInBandError(o: Obj): SageMakerStreamError | undefined {
   const err = o['error'];
   if (typeof err === 'string') {
     const type = typeof o['error_type'] === 'string' ? o['error_type'] : undefined;

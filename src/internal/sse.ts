@@ -30,92 +30,87 @@ export interface SseParser {
 /**
  * A pull SSE field parser: `line()` returns the data of the event a line dispatches (a blank
  * line), `undefined` otherwise; `type` and `id` then describe that event. No callback and no
- * object per event. @internal
- */
-export interface SseReader {
-  /** Takes one line; returns the dispatched event's data when the line ends an event. */
-  line(line: string): string | undefined;
-  /** Takes the value of a `data` field (for a caller that recognised a `data:` line itself). */
-  data(value: string): void;
-  /** Dispatches an event left without its terminating blank line: its data, if any. */
-  end(): string | undefined;
-  /** The `event:` field of the event just dispatched (`''` when unset). */
-  readonly type: string;
-  /** The last `id:` seen when the event was dispatched (`''` when unset). */
-  readonly id: string;
-}
-
-/**
+ * object per event; the state is plain fields of one object, so a hot loop may read them (and
+ * take a whole `data:` + blank-line event itself when {@link SseReader.idle}).
+ *
  * Interprets lines as a WHATWG event stream: `data` with or without one leading space, multi-line
  * data joined with `\n`, `:` comments and `retry:` ignored, dispatch at a blank line. Unlike the
  * browser's `EventSource`, an event left unterminated at the end of the stream is dispatched
  * (containers such as LMI end without the blank line).
  *
- * A `data:` line, by far the most common, is recognised without slicing out its field name.
- *
  * @internal
  */
-export function createSseReader(): SseReader {
-  let data: string | undefined;
-  let type = '';
-  let lastId = '';
-  let dispatchedType = '';
+export class SseReader {
+  /** The `event:` field of the event just dispatched (`''` when unset). */
+  type = '';
+  /** The last `id:` seen when the event was dispatched (`''` when unset). */
+  id = '';
+  /** The data of the event being read, `undefined` before its first `data` field. */
+  private pending: string | undefined = undefined;
+  /** The `event:` field of the event being read. */
+  private pendingType = '';
 
-  const dispatch = (): string | undefined => {
-    const value = data;
-    dispatchedType = type;
-    data = undefined;
-    type = '';
-    return value;
-  };
+  /** No field of an event read yet: a `data:` line followed by a blank line is a whole event. */
+  get idle(): boolean {
+    return this.pending === undefined && this.pendingType === '';
+  }
 
-  return {
-    line(line) {
-      if (line === '') return dispatch(); // (not `line.length`: see createLineReader)
-      let value: string;
-      if (line.startsWith('data:')) {
-        value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
-        data = data === undefined ? value : `${data}\n${value}`;
-        return undefined;
-      }
-      const colon = line.indexOf(':');
-      if (colon === 0) return undefined; // comment / keep-alive
-      let field: string;
-      if (colon === -1) {
-        field = line;
-        value = '';
-      } else {
-        field = line.slice(0, colon);
-        value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
-      }
-      switch (field) {
-        case 'data':
-          data = data === undefined ? value : `${data}\n${value}`;
-          break;
-        case 'event':
-          type = value;
-          break;
-        case 'id':
-          if (!value.includes('\0')) lastId = value;
-          break;
-        default:
-          break; // `retry` and unknown fields are ignored
-      }
+  /** Takes one line; returns the dispatched event's data when the line ends an event. */
+  line(line: string): string | undefined {
+    if (line === '') return this.end(); // (not `line.length`: see LineScanner)
+    let value: string;
+    if (line.startsWith('data:')) {
+      this.data(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
       return undefined;
-    },
-    data(value) {
-      data = data === undefined ? value : `${data}\n${value}`;
-    },
-    end() {
-      return dispatch();
-    },
-    get type() {
-      return dispatchedType;
-    },
-    get id() {
-      return lastId;
-    },
-  };
+    }
+    const colon = line.indexOf(':');
+    if (colon === 0) return undefined; // comment / keep-alive
+    let field: string;
+    if (colon === -1) {
+      field = line;
+      value = '';
+    } else {
+      field = line.slice(0, colon);
+      value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
+    }
+    switch (field) {
+      case 'data':
+        this.data(value);
+        break;
+      case 'event':
+        this.pendingType = value;
+        break;
+      case 'id':
+        if (!value.includes('\0')) this.id = value;
+        break;
+      default:
+        break; // `retry` and unknown fields are ignored
+    }
+    return undefined;
+  }
+
+  /** Takes the value of a `data` field (for a caller that recognised a `data:` line itself). */
+  data(value: string): void {
+    const pending = this.pending;
+    this.pending = pending === undefined ? value : `${pending}\n${value}`;
+  }
+
+  /**
+   * Dispatches the event read so far (at a blank line, or at the end of the stream): its data,
+   * or `undefined` when it had none.
+   */
+  end(): string | undefined {
+    const value = this.pending;
+    this.type = this.pendingType;
+    this.pending = undefined;
+    this.pendingType = '';
+    return value;
+  }
+}
+
+/** A new {@link SseReader}. @internal */
+export function createSseReader(): SseReader {
+  return new SseReader();
 }
 
 /**

@@ -163,7 +163,23 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     if (typeof text === 'string') sink(reset(text), 'custom');
   };
 
+  /**
+   * One parsed JSON value. The common case (an object, once the format is known) is kept small so
+   * that the compiler inlines it, and the extractor, into the line loop; everything else
+   * (detection, arrays, custom extractors) is in {@link handleOtherValue}.
+   */
   const handleValue = (value: unknown): void => {
+    if (extractor !== undefined && isObj(value)) {
+      const err = inBandError(value);
+      extractor(value, reset(undefined), state);
+      sink(fields, format as TokenFormat);
+      if (err !== undefined) throw err;
+      return;
+    }
+    handleOtherValue(value);
+  };
+
+  const handleOtherValue = (value: unknown): void => {
     if (extract !== undefined) {
       runCustom(value);
       return;
@@ -234,19 +250,28 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     // `event: error`: rx-sagemaker's relay error event (toMessageEvent's errorEvent) keeps its kind.
     if (!done && sse?.type === 'error') throw errorEventError(data);
     if (done || data === '') return; // `data: ` alone: LMI's step without a token
-    dataLine = line;
     if (data.charCodeAt(0) === 123) {
-      let value: unknown;
-      try {
-        value = JSON.parse(data);
-      } catch (cause) {
-        handleBadJson(data.trim(), cause);
-        dataLine = 0;
-        return;
-      }
-      probe = undefined;
-      handleValue(value);
-    } else handleOtherSseData(data);
+      onJsonData(data, line);
+      return;
+    }
+    dataLine = line;
+    handleOtherSseData(data);
+    dataLine = 0;
+  };
+
+  /** The data of an event that starts with `{` (from line `line`): a JSON object, most likely. */
+  const onJsonData = (data: string, line: number): void => {
+    dataLine = line;
+    let value: unknown;
+    try {
+      value = JSON.parse(data);
+    } catch (cause) {
+      handleBadJson(data.trim(), cause);
+      dataLine = 0;
+      return;
+    }
+    probe = undefined;
+    handleValue(value);
     dataLine = 0;
   };
 
@@ -263,34 +288,78 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   };
 
   /**
-   * SSE framing: the lines of one chunk, in one loop that slices only what it keeps. A `data:`
-   * line (most of them) and a blank line are handled here; other fields go to the SSE reader.
+   * SSE framing: one line, `text.slice(start, end)`. A `data:` line (most of them) and a blank line
+   * are handled here without slicing out anything but the data; other fields go to the SSE reader.
+   */
+  const sseScanned = (text: string, start: number, end: number, reader: SseReader): void => {
+    if (start === end) {
+      const data = reader.end();
+      if (data !== undefined) onSseData(data);
+      return;
+    }
+    const c = text.charCodeAt(start);
+    if (
+      c === 100 &&
+      text.charCodeAt(start + 1) === 97 &&
+      text.charCodeAt(start + 2) === 116 &&
+      text.charCodeAt(start + 3) === 97 &&
+      text.charCodeAt(start + 4) === 58
+    ) {
+      if (eventLine === 0) eventLine = lineNumber;
+      reader.data(text.slice(text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5, end));
+      return;
+    }
+    sseLine(text.slice(start, end), c, reader);
+  };
+
+  /**
+   * SSE framing: the lines of one chunk. Lines joined across chunks and chunks with a `\r` go
+   * through the scanner; the rest of a chunk (the common case: `\n` only) is split right here.
    */
   const feedSse = (scanner: LineScanner, reader: SseReader): void => {
-    while (scanner.next()) {
+    let from: number;
+    while ((from = scanner.plainFrom()) === -1) {
+      if (!scanner.next()) return;
       lineNumber++;
-      const text = scanner.text;
-      const start = scanner.start;
-      const end = scanner.end;
-      if (start === end) {
-        const data = reader.end();
-        if (data !== undefined) onSseData(data);
-        continue;
-      }
-      const c = text.charCodeAt(start);
-      if (
-        c === 100 &&
-        text.charCodeAt(start + 1) === 97 &&
-        text.charCodeAt(start + 2) === 116 &&
-        text.charCodeAt(start + 3) === 97 &&
-        text.charCodeAt(start + 4) === 58
-      ) {
-        if (eventLine === 0) eventLine = lineNumber;
-        reader.data(text.slice(text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5, end));
-        continue;
-      }
-      sseLine(text.slice(start, end), c, reader);
+      sseScanned(scanner.text, scanner.start, scanner.end, reader);
     }
+    const text = scanner.chunkText;
+    const max = scanner.maxLineLength;
+    let pos = from;
+    let count = 0;
+    let lf: number;
+    while ((lf = text.indexOf('\n', pos)) !== -1) {
+      if (lf - pos > max) scanner.lineTooLong(count);
+      lineNumber++;
+      count++;
+      if (
+        text.charCodeAt(lf + 1) === 10 &&
+        text.charCodeAt(pos) === 100 &&
+        text.charCodeAt(pos + 1) === 97 &&
+        text.charCodeAt(pos + 2) === 116 &&
+        text.charCodeAt(pos + 3) === 97 &&
+        text.charCodeAt(pos + 4) === 58 &&
+        reader.idle
+      ) {
+        // `data:…` and a blank line, nothing else: a whole event (the common case), dispatched
+        // without going through the reader.
+        const line = lineNumber;
+        lineNumber++;
+        count++;
+        const data = text.slice(text.charCodeAt(pos + 5) === 32 ? pos + 6 : pos + 5, lf);
+        pos = lf + 2;
+        if (done) continue;
+        if (data.charCodeAt(0) === 123) onJsonData(data, line);
+        else {
+          eventLine = line;
+          onSseData(data);
+        }
+        continue;
+      }
+      sseScanned(text, pos, lf, reader);
+      pos = lf + 1;
+    }
+    scanner.keepFrom(pos, count);
   };
 
   /** SSE framing: any other line. */
@@ -310,21 +379,38 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     if (data !== undefined) onSseData(data);
   };
 
-  /** JSON framing: the lines of one chunk; blank ones are skipped. */
-  const feedJson = (scanner: LineScanner): void => {
-    while (scanner.next()) {
-      lineNumber++;
-      const text = scanner.text;
-      const start = scanner.start;
-      const end = scanner.end;
-      if (start === end) continue;
-      const c = text.charCodeAt(start);
-      if (c === 123 || c === 91) handleJsonText(text.slice(start, end));
-      else {
-        const line = text.slice(start, end);
-        if (line.trim() !== '') handleJsonText(line);
-      }
+  /** JSON framing: one line, `text.slice(start, end)`; a blank one is skipped. */
+  const jsonScanned = (text: string, start: number, end: number): void => {
+    if (start === end) return;
+    const c = text.charCodeAt(start);
+    if (c === 123 || c === 91) handleJsonText(text.slice(start, end));
+    else {
+      const line = text.slice(start, end);
+      if (line.trim() !== '') handleJsonText(line);
     }
+  };
+
+  /** JSON framing: the lines of one chunk, split like {@link feedSse} does. */
+  const feedJson = (scanner: LineScanner): void => {
+    let from: number;
+    while ((from = scanner.plainFrom()) === -1) {
+      if (!scanner.next()) return;
+      lineNumber++;
+      jsonScanned(scanner.text, scanner.start, scanner.end);
+    }
+    const text = scanner.chunkText;
+    const max = scanner.maxLineLength;
+    let pos = from;
+    let count = 0;
+    let lf: number;
+    while ((lf = text.indexOf('\n', pos)) !== -1) {
+      if (lf - pos > max) scanner.lineTooLong(count);
+      lineNumber++;
+      count++;
+      jsonScanned(text, pos, lf);
+      pos = lf + 1;
+    }
+    scanner.keepFrom(pos, count);
   };
 
   /** Splits `text` into lines and handles each. */

@@ -87,9 +87,9 @@ export interface TokenEvent {
 export function tokenEvents(config: TokensConfig = {}): OperatorFunction<Uint8Array, TokenEvent> {
   const includeSpecial = config.includeSpecial ?? false;
   return (source) =>
-    tokenStream<TokenEvent>(source, config, () => {
+    tokenStream<TokenEvent>(source, config, (subscriber) => {
       let index = 0;
-      return (f, format, next) => {
+      return (f, format) => {
         const text = visibleText(f, includeSpecial);
         const visible = text !== undefined;
         const hasUsage = f.promptTokens !== undefined || f.completionTokens !== undefined;
@@ -108,7 +108,7 @@ export function tokenEvents(config: TokensConfig = {}): OperatorFunction<Uint8Ar
           event.usage = usage;
         }
         if (f.logprob !== undefined) event.logprob = f.logprob;
-        next(event);
+        subscriber.next(event);
       };
     });
 }

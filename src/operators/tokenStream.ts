@@ -1,8 +1,8 @@
-import { Observable } from 'rxjs';
-import type { Fields, TokenFormat } from '../formats/schemas.js';
+import { Observable, type Subscriber } from 'rxjs';
+import type { Fields } from '../formats/schemas.js';
 import { redactRequestBody, toStreamError } from '../internal/classify.js';
 import { contentTypeHints, requestBodyHints } from '../internal/responseHints.js';
-import { createTokenParser, type TokenParser, type TokenParserOptions } from '../internal/tokenParser.js';
+import { createTokenParser, type TokenParser, type TokenParserOptions, type TokenSink } from '../internal/tokenParser.js';
 import { createUtf8Decoder } from '../internal/utf8.js';
 import type { TokensConfig } from './tokens.js';
 import { operate } from '../internal/operate.js';
@@ -22,20 +22,21 @@ export function visibleText(fields: Readonly<Fields>, includeSpecial: boolean): 
 
 /**
  * The one adapter from bytes to tokens shared by `tokens()` and `tokenEvents()`: a streaming UTF-8
- * decoder, the token parser and an emitter (from `createEmitter`) per subscription; the emitter turns the parser's fields into values.
+ * decoder, the token parser and a sink (from `createSink`) per subscription; the sink turns the
+ * parser's fields into values and hands them to the subscriber itself (one call per token, no
+ * adapter in between).
  *
  * @internal
  */
 export function tokenStream<R>(
   source: Observable<Uint8Array>,
   config: TokensConfig,
-  createEmitter: () => (fields: Readonly<Fields>, format: TokenFormat | 'custom', next: (value: R) => void) => void,
+  createSink: (subscriber: Subscriber<R>) => TokenSink,
 ): Observable<R> {
   return new Observable<R>((subscriber) => {
-    const emit = createEmitter();
+    const sink = createSink(subscriber);
     const recorder = activeRecorder(); // a streamMetrics() below, if any (see src/internal/recorder.ts)
     const decoder = createUtf8Decoder(config.fatal ?? false);
-    const next = (value: R): void => subscriber.next(value);
     let parser: TokenParser | undefined;
     let requestBody: string | undefined; // from invoke$: kept out of in-band error messages
     const open = (first: Uint8Array | undefined): TokenParser => {
@@ -48,14 +49,14 @@ export function tokenStream<R>(
         extract: config.extract,
         contentType: config.contentType ?? (first === undefined ? undefined : contentTypeHints.get(first)),
       };
-      if (recorder === undefined) return createTokenParser(options, (fields, format) => emit(fields, format, next));
+      if (recorder === undefined) return createTokenParser(options, sink);
       let recorded = false;
       return createTokenParser(options, (fields, format) => {
         if (!recorded) {
           recorded = true;
           recorder.format(format);
         }
-        emit(fields, format, next);
+        sink(fields, format);
       });
     };
     const flush = (upstreamFailed: boolean): void => {

@@ -430,6 +430,55 @@ describe('tokens()', () => {
     });
   });
 
+  describe('line bounds and event fields on the fast line path', () => {
+    const tgi = (text: string): string => `data:{"token":{"text":"${text}","special":false}}`;
+
+    it('fails on an SSE line longer than maxLineLength with its line number, after the tokens before it, however the body is cut', () => {
+      const body = `${tgi('a')}\n\n${tgi('b')}\n\n: ${'x'.repeat(120)}\n\n${tgi('c')}\n\n`;
+      expectForEveryPartition(
+        body,
+        failedWith(['a', 'b'], {
+          kind: 'decode',
+          message: expect.stringContaining('line 5 is longer than maxLineLength (100'),
+          lineNumber: 5,
+        }),
+        { maxLineLength: 100 },
+      );
+    });
+
+    it('fails on a JSON line longer than maxLineLength with its line number, however the body is cut', () => {
+      const body = `${LMI_LINES[0]!}\n\n{"token": {"text": "${'x'.repeat(200)}", "log_prob": 0}}\n${LMI_LINES[0]!}\n`;
+      expectForEveryPartition(
+        body,
+        failedWith(['Deep '], { kind: 'decode', message: expect.stringContaining('line 3 is longer'), lineNumber: 3 }),
+        { maxLineLength: 100 },
+      );
+    });
+
+    it('accepts SSE lines exactly maxLineLength long', () => {
+      const line = tgi('abc');
+      expectForEveryPartition(`${line}\n\n${line}\n\n`, ok(['abc', 'abc']), { maxLineLength: line.length });
+    });
+
+    it('keeps an event: field, multi-line data and an id with the data: line that follows, however the body is cut', () => {
+      // `event: error` before a `data:` + blank line: the relay error, not a token.
+      const relayError = `data:{"text":"a"}\n\nid: 7\nevent: error\ndata:{"kind":"throttling","message":"slow down"}\n\ndata:{"text":"b"}\n\n`;
+      expectForEveryPartition(
+        relayError,
+        failedWith(['a'], { kind: 'throttling', message: expect.stringContaining('slow down'), lineNumber: undefined }),
+      );
+      // data split over two lines is joined with \n before parsing.
+      expectForEveryPartition('data:{"token":{"text":\ndata:"xy","special":false}}\n\ndata:{"token":{"text":"z"}}\n\n', ok(['xy', 'z']));
+    });
+
+    it('reads CRLF and lone-CR event streams the same as LF ones, however the body is cut', () => {
+      const lf = `${tgi('a')}\n\n${tgi('b')}\n\n`;
+      expectForEveryPartition(lf.replaceAll('\n', '\r\n'), ok(['a', 'b']));
+      expectForEveryPartition(lf.replaceAll('\n', '\r'), ok(['a', 'b']));
+      expectForEveryPartition(`${tgi('a')}\r\n\n${tgi('b')}\n\r\n`, ok(['a', 'b']));
+    });
+  });
+
   describe('the custom extractor', () => {
     it('reads each JSON value with extract', () => {
       const body = jsonl(['{"delta":"Bon"}', '{"delta":"jour"}', '{"other":1}']);
