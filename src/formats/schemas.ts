@@ -89,6 +89,11 @@ export interface Fields {
 /** Per-stream state and options of the extractors. @internal */
 export interface ExtractState {
   readonly choiceIndex: number;
+  /**
+   * Only `text` and `special` are read (`tokens()`): the hot extractors then skip the finish
+   * reason, usage and log-probability, and the other fields may be left from an earlier value.
+   */
+  readonly textOnly: boolean;
   /** The cumulative text seen so far (SGLang). */
   previous: string;
 }
@@ -111,21 +116,26 @@ function reason(v: unknown): string | undefined {
 }
 
 /** `{"token": {...}}`: TGI (`special`, `logprob`) and LMI (`special_token`, `log_prob`). */
-const token: Extractor = (o, f) => {
+const token: Extractor = (o, f, state) => {
   const t = o['token'];
   if (isObj(t)) {
     const text = t['text'];
     if (typeof text === 'string') f.text = text;
     f.special = t['special'] === true || t['special_token'] === true;
-    f.logprob = num(t['logprob']) ?? num(t['log_prob']);
   }
+  if (!state.textOnly) tokenDetails(o, t, f);
+};
+
+/** The rest of a `{"token": {...}}` value: log-probability, finish reason and usage. */
+function tokenDetails(o: Obj, t: unknown, f: Fields): void {
+  if (isObj(t)) f.logprob = num(t['logprob']) ?? num(t['log_prob']);
   const details = o['details'];
   if (isObj(details)) {
     f.finishReason = reason(details['finish_reason']);
     f.completionTokens = num(details['generated_tokens']);
     f.promptTokens = num(details['input_length']);
   }
-};
+}
 
 /** OpenAI chat and completion chunks: `choices[i].delta.content` or `choices[i].text`, plus `usage`. */
 const openai: Extractor = (o, f, state) => {
@@ -136,6 +146,7 @@ const openai: Extractor = (o, f, state) => {
       const delta = c['delta'];
       const text = isObj(delta) ? delta['content'] : c['text'];
       if (typeof text === 'string') f.text = text;
+      if (state.textOnly) return;
       f.finishReason = reason(c['finish_reason']);
       let lp = c['logprobs'];
       if (Array.isArray(lp)) lp = lp[0]; // LMI chat wraps it in a one-element list

@@ -24,6 +24,8 @@ export type CustomExtractor = (value: unknown) => string | null | undefined;
 /** Options of the token parser. @internal */
 export interface TokenParserOptions {
   readonly includeSpecial: boolean;
+  /** Only the text and `special` of each value are read (see {@link ExtractState.textOnly}). */
+  readonly textOnly?: boolean | undefined;
   readonly choiceIndex: number;
   readonly maxLineLength?: number | undefined;
   readonly format?: TokenFormat | undefined;
@@ -121,7 +123,8 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   let lineNumber = 0;
   let lines: LineScanner | undefined;
   let sse: SseReader | undefined; // SSE framing: the event-stream fields
-  const state: ExtractState = { choiceIndex: options.choiceIndex, previous: '' };
+  const textOnly = options.textOnly ?? false;
+  const state: ExtractState = { choiceIndex: options.choiceIndex, previous: '', textOnly };
   const fields: Fields = {
     text: undefined,
     special: false,
@@ -171,7 +174,11 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
   const handleValue = (value: unknown): void => {
     if (extractor !== undefined && isObj(value)) {
       const err = inBandError(value);
-      extractor(value, reset(undefined), state);
+      if (textOnly) {
+        fields.text = undefined;
+        fields.special = false;
+      } else reset(undefined);
+      extractor(value, fields, state);
       sink(fields, format as TokenFormat);
       if (err !== undefined) throw err;
       return;

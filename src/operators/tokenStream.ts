@@ -24,7 +24,7 @@ export function visibleText(fields: Readonly<Fields>, includeSpecial: boolean): 
  * The one adapter from bytes to tokens shared by `tokens()` and `tokenEvents()`: a streaming UTF-8
  * decoder, the token parser and a sink (from `createSink`) per subscription; the sink turns the
  * parser's fields into values and hands them to the subscriber itself (one call per token, no
- * adapter in between).
+ * adapter in between). With `textOnly`, the sink reads only `text` and `special`.
  *
  * @internal
  */
@@ -32,6 +32,7 @@ export function tokenStream<R>(
   source: Observable<Uint8Array>,
   config: TokensConfig,
   createSink: (subscriber: Subscriber<R>) => TokenSink,
+  textOnly = false,
 ): Observable<R> {
   return new Observable<R>((subscriber) => {
     const sink = createSink(subscriber);
@@ -43,6 +44,7 @@ export function tokenStream<R>(
       if (first !== undefined) requestBody = requestBodyHints.get(first);
       const options: TokenParserOptions = {
         includeSpecial: config.includeSpecial ?? false,
+        textOnly,
         choiceIndex: config.choiceIndex ?? 0,
         maxLineLength: config.maxLineLength,
         format: config.format,

@@ -115,8 +115,13 @@ export interface TokensConfig {
 export function tokens(config: TokensConfig = {}): OperatorFunction<Uint8Array, string> {
   const includeSpecial = config.includeSpecial ?? false;
   return (source) =>
-    tokenStream<string>(source, config, (subscriber) => (f) => {
-      const text = visibleText(f, includeSpecial);
-      if (text !== undefined) subscriber.next(text);
-    });
+    tokenStream<string>(
+      source,
+      config,
+      (subscriber) => (f) => {
+        const text = visibleText(f, includeSpecial);
+        if (text !== undefined) subscriber.next(text);
+      },
+      true,
+    );
 }
