@@ -19,6 +19,7 @@ export interface Utf8Decoder {
  */
 function unfinishedTail(bytes: Uint8Array): number {
   const n = bytes.length;
+  if (n === 0 || (bytes[n - 1] as number) < 0x80) return 0; // ends on ASCII (a newline, mostly)
   // The lead byte: the last byte that is not a continuation byte (10xxxxxx), within 3 bytes.
   let lead = n - 1;
   while (lead >= 0 && lead >= n - 3 && ((bytes[lead] ?? 0) & 0xc0) === 0x80) lead--;
