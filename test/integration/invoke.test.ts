@@ -244,7 +244,45 @@ describe('invoke$: errors', () => {
   });
 });
 
+/** The real client with its real request handler, recording the abort signal of each request. */
+function clientRecordingSignals(): { client: SageMakerRuntimeClient; signals: AbortSignal[] } {
+  const client = clientFor(emulator);
+  const handler = client.config.requestHandler as unknown as {
+    handle: (request: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
+  };
+  const handle = handler.handle.bind(handler);
+  const signals: AbortSignal[] = [];
+  handler.handle = (request, options) => {
+    if (options?.abortSignal !== undefined) signals.push(options.abortSignal);
+    return handle(request, options);
+  };
+  return { client, signals };
+}
+
 describe('invoke$: cancellation and timeouts', () => {
+  test('does not abort a request whose response was read to its end (no AbortError built for nothing)', async () => {
+    emulator.setEndpoint('ep', { parts: [tgi('a'), tgi('b')] });
+    const { client, signals } = clientRecordingSignals();
+    const result = await collect(invoke$(client, { EndpointName: 'ep', Body: {} }).pipe(tokens()));
+    expect(result).toMatchObject({ values: ['a', 'b'], completed: true });
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
+  });
+
+  test('aborts the signal it passed to send() when unsubscribed mid-stream', async () => {
+    emulator.setEndpoint('ep', { parts: [tgi('a'), tgi('b')], fault: { type: 'stall', afterParts: 1 } });
+    const { client, signals } = clientRecordingSignals();
+    const seen: string[] = [];
+    const sub = invoke$(client, { EndpointName: 'ep', Body: {} })
+      .pipe(tokens())
+      .subscribe((t) => seen.push(t));
+    await emulator.waitFor(() => seen.length === 1);
+    expect(signals[0]?.aborted).toBe(false);
+    sub.unsubscribe();
+    expect(signals[0]?.aborted).toBe(true);
+    await emulator.waitFor(() => emulator.requests[0]?.clientClosed === true, 2000);
+  });
+
   test('unsubscribing while the server stalls aborts the request and closes the connection', async () => {
     emulator.setEndpoint('ep', { parts: [tgi('a'), tgi('b')], fault: { type: 'stall', afterParts: 1 } });
     const stop = new Subject<void>();
