@@ -111,21 +111,34 @@ const NOT_JSON = new NotJson('not JSON');
  * @internal
  */
 export function createTokenParser(options: TokenParserOptions, sink: TokenSink): TokenParser {
-  const forced = options.format;
-  const extract = options.extract;
-  let framing: Framing | undefined = forced === 'text' ? 'text' : undefined;
-  let format: TokenFormat | 'custom' | undefined = extract !== undefined ? 'custom' : forced;
-  let extractor: Extractor | undefined; // EXTRACTORS[format], once the format is known
-  let head = '';
-  let headBlank = 0; // leading blank characters of `head` already scanned
-  let probe: string[] | undefined; // raw text kept until the first JSON value proves the framing
-  let done = false; // SSE `[DONE]` seen: the rest is ignored
-  let lineNumber = 0;
-  let lines: LineScanner | undefined;
-  let sse: SseReader | undefined; // SSE framing: the event-stream fields
-  const textOnly = options.textOnly ?? false;
-  const state: ExtractState = { choiceIndex: options.choiceIndex, previous: '', textOnly };
-  const fields: Fields = {
+  return new StreamTokenParser(options, sink);
+}
+
+/**
+ * {@link createTokenParser}'s parser: the state of one stream in the fields of one object, the
+ * code in prototype methods. (It was a closure per step over shared `let`s: every stream then
+ * owned two dozen function objects, and a part arriving between the SDK's own work, with cold
+ * caches, touched each of them. With many concurrent streams that cost more than the parsing.)
+ */
+class StreamTokenParser implements TokenParser {
+  framing: Framing | undefined;
+  format: TokenFormat | 'custom' | undefined;
+  private readonly forced: TokenFormat | undefined;
+  private readonly extract: CustomExtractor | undefined;
+  private readonly textOnly: boolean;
+  private readonly choiceIndex: number;
+  private extractor: Extractor | undefined = undefined; // EXTRACTORS[format], once the format is known
+  private head = '';
+  private headBlank = 0; // leading blank characters of `head` already scanned
+  private probe: string[] | undefined = undefined; // raw text kept until the first JSON value proves the framing
+  private done = false; // SSE `[DONE]` seen: the rest is ignored
+  private lineNumber = 0;
+  private eventLine = 0; // SSE: the line of the current event's first `data:` line
+  private dataLine = 0; // SSE: that line, while its event's data is being handled
+  private lines: LineScanner | undefined = undefined;
+  private sse: SseReader | undefined = undefined; // SSE framing: the event-stream fields
+  private readonly state: ExtractState;
+  private readonly fields: Fields = {
     text: undefined,
     special: false,
     finishReason: undefined,
@@ -134,7 +147,62 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     logprob: undefined,
   };
 
-  const reset = (text: string | undefined): Fields => {
+  constructor(
+    private readonly options: TokenParserOptions,
+    private readonly sink: TokenSink,
+  ) {
+    this.forced = options.format;
+    this.extract = options.extract;
+    this.textOnly = options.textOnly ?? false;
+    this.choiceIndex = options.choiceIndex;
+    this.framing = this.forced === 'text' ? 'text' : undefined;
+    this.format = this.extract !== undefined ? 'custom' : this.forced;
+    this.state = { choiceIndex: options.choiceIndex, previous: '', textOnly: this.textOnly };
+  }
+
+  feed(text: string): void {
+    if (this.framing !== undefined) {
+      this.route(text);
+      return;
+    }
+    const head = this.head + text;
+    this.head = head;
+    let i = this.headBlank;
+    while (i < head.length && isBlank(head.charCodeAt(i))) i++;
+    this.headBlank = i;
+    let f = i === head.length && i > LEADING_BLANK_LIMIT ? 'text' : detectFraming(head, i);
+    if (f === undefined) return;
+    if (f === 'text' && this.forced !== undefined) f = 'json';
+    this.head = '';
+    this.start(f);
+    this.route(head);
+  }
+
+  end(upstreamFailed = false): void {
+    if (this.framing === undefined) {
+      // An undecided start cut by a failure is not text: it is the start of something unknown.
+      if (this.head === '' || upstreamFailed) return;
+      this.start(detectFraming(this.head, this.headBlank) ?? 'text');
+      const buffered = this.head;
+      this.head = '';
+      this.route(buffered);
+    }
+    try {
+      if (this.lines !== undefined) this.endLines(this.lines);
+    } catch (e) {
+      if (e !== NOT_JSON) throw e;
+      // A first JSON-looking line cut by a failure proves nothing: drop it rather than call it text.
+      if (!upstreamFailed) this.fallBackToText();
+    }
+    const sse = this.sse;
+    if (sse !== undefined && this.framing === 'sse') {
+      const data = sse.end();
+      if (data !== undefined) this.onSseData(data);
+    }
+  }
+
+  private reset(text: string | undefined): Fields {
+    const fields = this.fields;
     fields.text = text;
     fields.special = false;
     fields.finishReason = undefined;
@@ -142,76 +210,83 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     fields.completionTokens = undefined;
     fields.logprob = undefined;
     return fields;
-  };
+  }
 
-  let eventLine = 0; // SSE: the line of the current event's first `data:` line
-  let dataLine = 0; // SSE: that line, while its event's data is being handled
-  const currentLine = (): number => (dataLine > 0 ? dataLine : eventLine > 0 ? eventLine : lineNumber);
-  const decodeError = (detail: string, cause?: unknown): SageMakerStreamError =>
-    new SageMakerStreamError({
+  private currentLine(): number {
+    return this.dataLine > 0 ? this.dataLine : this.eventLine > 0 ? this.eventLine : this.lineNumber;
+  }
+
+  private decodeError(detail: string, cause?: unknown): SageMakerStreamError {
+    return new SageMakerStreamError({
       kind: 'decode',
       message: buildMessage('decode', { detail }),
-      lineNumber: currentLine(),
+      lineNumber: this.currentLine(),
       afterFirstByte: true,
       cause,
     });
+  }
 
-  const runCustom = (value: unknown): void => {
+  private runCustom(value: unknown): void {
     let text: string | null | undefined;
     try {
-      text = (extract as CustomExtractor)(value);
+      text = (this.extract as CustomExtractor)(value);
     } catch (e) {
       throw toStreamError(e);
     }
-    if (typeof text === 'string') sink(reset(text), 'custom');
-  };
+    if (typeof text === 'string') this.sink(this.reset(text), 'custom');
+  }
 
   /**
    * One parsed JSON value. The common case (an object, once the format is known) is kept small so
    * that the compiler inlines it, and the extractor, into the line loop; everything else
-   * (detection, arrays, custom extractors) is in {@link handleOtherValue}.
+   * (detection, arrays, custom extractors) is in {@link StreamTokenParser.handleOtherValue}.
    */
-  const handleValue = (value: unknown): void => {
+  private handleValue(value: unknown): void {
+    const extractor = this.extractor;
     if (extractor !== undefined && isObj(value)) {
       const err = inBandError(value);
-      if (textOnly) {
+      const fields = this.fields;
+      if (this.textOnly) {
         fields.text = undefined;
         fields.special = false;
-      } else reset(undefined);
-      extractor(value, fields, state);
-      sink(fields, format as TokenFormat);
+      } else this.reset(undefined);
+      extractor(value, fields, this.state);
+      this.sink(fields, this.format as TokenFormat);
       if (err !== undefined) throw err;
       return;
     }
-    handleOtherValue(value);
-  };
+    this.handleOtherValue(value);
+  }
 
-  const handleOtherValue = (value: unknown): void => {
-    if (extract !== undefined) {
-      runCustom(value);
+  private handleOtherValue(value: unknown): void {
+    if (this.extract !== undefined) {
+      this.runCustom(value);
       return;
     }
     let v = value;
-    if (Array.isArray(v)) v = v[options.choiceIndex]; // a batch answer: one element per prompt
+    if (Array.isArray(v)) v = v[this.choiceIndex]; // a batch answer: one element per prompt
     if (!isObj(v)) return;
     const err = inBandError(v);
+    let extractor = this.extractor;
     if (extractor === undefined) {
-      format ??= detectFormat(v);
+      const format = (this.format ??= detectFormat(v));
       if (format === undefined || format === 'custom' || format === 'text') {
         if (err !== undefined) throw err;
         if (Array.isArray(v['choices'])) return; // a usage-only chunk before any choice
         const keys = Object.keys(v).slice(0, 6).join(', ');
-        throw decodeError(`unrecognised stream format (first object has keys: ${keys}); pass tokens({ format }) or tokens({ extract })`);
+        throw this.decodeError(
+          `unrecognised stream format (first object has keys: ${keys}); pass tokens({ format }) or tokens({ extract })`,
+        );
       }
-      extractor = EXTRACTORS[format];
+      extractor = this.extractor = EXTRACTORS[format];
     }
-    extractor(v, reset(undefined), state);
-    sink(fields, format as TokenFormat);
+    extractor(v, this.reset(undefined), this.state);
+    this.sink(this.fields, this.format as TokenFormat);
     if (err !== undefined) throw err;
-  };
+  }
 
   /** The line did not parse: several values back to back (`}{`), or malformed. */
-  const handleBadJson = (text: string, cause: unknown): void => {
+  private handleBadJson(text: string, cause: unknown): void {
     // Several values back to back on one line (`}{`)? Parse them all before handling any; the
     // complete ones are delivered before an unfinished or malformed rest is reported.
     const { values, rest } = splitJsonValues(text);
@@ -224,84 +299,84 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       }
     }
     if (parsed.length === 0 || parsed.length !== values.length) {
-      if (probe !== undefined) throw NOT_JSON;
-      throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(text.slice(0, 40))}`, cause);
+      if (this.probe !== undefined) throw NOT_JSON;
+      throw this.decodeError(`malformed JSON on line ${this.currentLine()}: ${JSON.stringify(text.slice(0, 40))}`, cause);
     }
-    probe = undefined;
-    for (const v of parsed) handleValue(v);
+    this.probe = undefined;
+    for (const v of parsed) this.handleValue(v);
     if (rest.trim() !== '') {
-      throw decodeError(`malformed JSON on line ${currentLine()}: ${JSON.stringify(rest.slice(0, 40))}`, cause);
+      throw this.decodeError(`malformed JSON on line ${this.currentLine()}: ${JSON.stringify(rest.slice(0, 40))}`, cause);
     }
-  };
+  }
 
-  const handleJsonText = (text: string): void => {
+  private handleJsonText(text: string): void {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (cause) {
-      handleBadJson(text, cause);
+      this.handleBadJson(text, cause);
       return;
     }
-    probe = undefined;
-    handleValue(value);
-  };
+    this.probe = undefined;
+    this.handleValue(value);
+  }
 
   /**
    * One event's data. No try/finally to restore the line number: a throw ends the stream. An
    * object (the common case) goes straight to `JSON.parse`, which skips surrounding whitespace;
    * anything else (`[DONE]`, an array, text) is trimmed and looked at first.
    */
-  const onSseData = (data: string): void => {
-    const line = eventLine;
-    eventLine = 0;
+  private onSseData(data: string): void {
+    const line = this.eventLine;
+    this.eventLine = 0;
     // `event: error`: rx-sagemaker's relay error event (toMessageEvent's errorEvent) keeps its kind.
-    if (!done && sse?.type === 'error') throw errorEventError(data);
-    if (done || data === '') return; // `data: ` alone: LMI's step without a token
+    if (!this.done && this.sse?.type === 'error') throw errorEventError(data);
+    if (this.done || data === '') return; // `data: ` alone: LMI's step without a token
     if (data.charCodeAt(0) === 123) {
-      onJsonData(data, line);
+      this.onJsonData(data, line);
       return;
     }
-    dataLine = line;
-    handleOtherSseData(data);
-    dataLine = 0;
-  };
+    this.dataLine = line;
+    this.handleOtherSseData(data);
+    this.dataLine = 0;
+  }
 
   /** The data of an event that starts with `{` (from line `line`): a JSON object, most likely. */
-  const onJsonData = (data: string, line: number): void => {
-    dataLine = line;
+  private onJsonData(data: string, line: number): void {
+    this.dataLine = line;
     let value: unknown;
     try {
       value = JSON.parse(data);
     } catch (cause) {
-      handleBadJson(data.trim(), cause);
-      dataLine = 0;
+      this.handleBadJson(data.trim(), cause);
+      this.dataLine = 0;
       return;
     }
-    probe = undefined;
-    handleValue(value);
-    dataLine = 0;
-  };
+    this.probe = undefined;
+    this.handleValue(value);
+    this.dataLine = 0;
+  }
 
-  const handleOtherSseData = (data: string): void => {
+  private handleOtherSseData(data: string): void {
     const trimmed = data.trim();
     if (trimmed === '[DONE]') {
-      done = true;
+      this.done = true;
       return;
     }
     const c = trimmed.charCodeAt(0);
-    if (c === 123 || c === 91) handleJsonText(trimmed);
-    else if (extract !== undefined) runCustom(data);
-    else sink(reset(data), 'text'); // a text-only event stream
-  };
+    if (c === 123 || c === 91) this.handleJsonText(trimmed);
+    else if (this.extract !== undefined) this.runCustom(data);
+    else this.sink(this.reset(data), 'text'); // a text-only event stream
+  }
 
   /**
    * SSE framing: one line, `text.slice(start, end)`. A `data:` line (most of them) and a blank line
    * are handled here without slicing out anything but the data; other fields go to the SSE reader.
    */
-  const sseScanned = (text: string, start: number, end: number, reader: SseReader): void => {
+  private sseScanned(text: string, start: number, end: number, reader: SseReader): void {
     if (start === end) {
       const data = reader.end();
-      if (data !== undefined) onSseData(data);
+      if (data !== undefined) this.onSseData(data);
       return;
     }
     const c = text.charCodeAt(start);
@@ -312,24 +387,25 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       text.charCodeAt(start + 3) === 97 &&
       text.charCodeAt(start + 4) === 58
     ) {
-      if (eventLine === 0) eventLine = lineNumber;
+      if (this.eventLine === 0) this.eventLine = this.lineNumber;
       reader.data(text.slice(text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5, end));
       return;
     }
-    sseLine(text.slice(start, end), c, reader);
-  };
+    this.sseLine(text.slice(start, end), c, reader);
+  }
 
   /**
    * SSE framing: the lines of one chunk. Lines joined across chunks and chunks with a `\r` go
    * through the scanner; the rest of a chunk (the common case: `\n` only) is split right here.
+   * One method on purpose, like {@link StreamTokenParser.feedJson}.
    */
-  const feedSse = (chunk: string, scanner: LineScanner, reader: SseReader): void => {
+  private feedSse(chunk: string, scanner: LineScanner, reader: SseReader): void {
     scanner.push(chunk);
     let from: number;
     while ((from = scanner.plainFrom()) === -1) {
       if (!scanner.next()) return;
-      lineNumber++;
-      sseScanned(scanner.text, scanner.start, scanner.end, reader);
+      this.lineNumber++;
+      this.sseScanned(scanner.text, scanner.start, scanner.end, reader);
     }
     const text = scanner.chunkText;
     const max = scanner.maxLineLength;
@@ -338,7 +414,7 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     let lf: number;
     while ((lf = text.indexOf('\n', pos)) !== -1) {
       if (lf - pos > max) scanner.lineTooLong(count);
-      lineNumber++;
+      this.lineNumber++;
       count++;
       if (
         text.charCodeAt(lf + 1) === 10 &&
@@ -351,70 +427,70 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       ) {
         // `data:…` and a blank line, nothing else: a whole event (the common case), dispatched
         // without going through the reader.
-        const line = lineNumber;
-        lineNumber++;
+        const line = this.lineNumber;
+        this.lineNumber++;
         count++;
         const data = text.slice(text.charCodeAt(pos + 5) === 32 ? pos + 6 : pos + 5, lf);
         pos = lf + 2;
-        if (done) continue;
-        if (data.charCodeAt(0) === 123) onJsonData(data, line);
+        if (this.done) continue;
+        if (data.charCodeAt(0) === 123) this.onJsonData(data, line);
         else {
-          eventLine = line;
-          onSseData(data);
+          this.eventLine = line;
+          this.onSseData(data);
         }
         continue;
       }
-      sseScanned(text, pos, lf, reader);
+      this.sseScanned(text, pos, lf, reader);
       pos = lf + 1;
     }
     scanner.keepFrom(pos, count);
-  };
+  }
 
   /** SSE framing: any other line. */
-  const sseLine = (line: string, c: number, reader: SseReader): void => {
+  private sseLine(line: string, c: number, reader: SseReader): void {
     if (c === 123) {
       // A bare JSON line inside an event stream: LMI's Java front end replaces a failed chunk
       // with `{"error":…,"code":424}` and no `data:` prefix. WHATWG would ignore it as an
       // unknown field; reading it as a value keeps the error from being lost.
       const pending = reader.end();
-      if (pending !== undefined) onSseData(pending);
-      eventLine = 0;
-      handleJsonText(line);
+      if (pending !== undefined) this.onSseData(pending);
+      this.eventLine = 0;
+      this.handleJsonText(line);
       return;
     }
-    if (eventLine === 0 && c === 100 && line.startsWith('data')) eventLine = lineNumber;
+    if (this.eventLine === 0 && c === 100 && line.startsWith('data')) this.eventLine = this.lineNumber;
     const data = reader.line(line);
-    if (data !== undefined) onSseData(data);
-  };
+    if (data !== undefined) this.onSseData(data);
+  }
 
   /** JSON framing: one line, `text.slice(start, end)`; a blank one is skipped. */
-  const jsonScanned = (text: string, start: number, end: number): void => {
+  private jsonScanned(text: string, start: number, end: number): void {
     if (start === end) return;
     const c = text.charCodeAt(start);
-    if (c === 123 || c === 91) handleJsonText(text.slice(start, end));
+    if (c === 123 || c === 91) this.handleJsonText(text.slice(start, end));
     else {
       const line = text.slice(start, end);
-      if (line.trim() !== '') handleJsonText(line);
+      if (line.trim() !== '') this.handleJsonText(line);
     }
-  };
+  }
 
   /**
-   * JSON framing: one chunk, split into lines like {@link feedSse} does, then a value that ends
-   * the chunk without a newline.
+   * JSON framing: one chunk, split into lines like {@link StreamTokenParser.feedSse} does, then a
+   * value that ends the chunk without a newline.
    *
-   * The whole per-chunk step is one function on purpose, as is `feedSse`: V8 never inlines a
+   * The whole per-chunk step is one method on purpose, as is `feedSse`: V8 never inlines a
    * function of more than 460 bytes of bytecode, so each stays a separate unit of optimised code
    * with its own inlining budget, spent on the per-value path below it (parse, extract, emit).
    * Split into small pieces, the loop was inlined into its callers up the subscriber chain
    * instead, the budget ran out before the per-value calls, and LMI JSON lines cost 1.15× the bare
    * loop instead of 1.10× (`npm run bench`).
    */
-  const feedJson = (chunk: string, scanner: LineScanner): void => {
+  private feedJson(chunk: string, scanner: LineScanner): void {
     scanner.push(chunk);
     let from: number;
     while ((from = scanner.plainFrom()) === -1 && scanner.next()) {
-      lineNumber++;
-      jsonScanned(scanner.text, scanner.start, scanner.end);
+      this.lineNumber++;
+      this.jsonScanned(scanner.text, scanner.start, scanner.end);
     }
     if (from !== -1) {
       const text = scanner.chunkText;
@@ -424,14 +500,14 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
       let lf: number;
       while ((lf = text.indexOf('\n', pos)) !== -1) {
         if (lf - pos > max) scanner.lineTooLong(count);
-        lineNumber++;
+        this.lineNumber++;
         count++;
         if (lf !== pos) {
           const c = text.charCodeAt(pos);
-          if (c === 123 || c === 91) handleJsonText(text.slice(pos, lf));
+          if (c === 123 || c === 91) this.handleJsonText(text.slice(pos, lf));
           else {
             const line = text.slice(pos, lf);
-            if (line.trim() !== '') handleJsonText(line);
+            if (line.trim() !== '') this.handleJsonText(line);
           }
         }
         pos = lf + 1;
@@ -448,103 +524,57 @@ export function createTokenParser(options: TokenParserOptions, sink: TokenSink):
     if (values.length === 0) return;
     scanner.setTail(rest);
     // No line count here: the newline that may follow still ends this line.
-    for (const piece of values) handleJsonText(piece);
-  };
+    for (const piece of values) this.handleJsonText(piece);
+  }
 
-  const endLines = (scanner: LineScanner): void => {
+  private endLines(scanner: LineScanner): void {
     if (!scanner.finish()) return;
-    lineNumber++;
+    this.lineNumber++;
     const line = scanner.line();
-    if (sse !== undefined) sseLine(line, line.charCodeAt(0), sse);
-    else if (line.trim() !== '') handleJsonText(line);
-  };
+    if (this.sse !== undefined) this.sseLine(line, line.charCodeAt(0), this.sse);
+    else if (line.trim() !== '') this.handleJsonText(line);
+  }
 
-  const start = (f: Framing): void => {
-    framing = f;
+  private start(f: Framing): void {
+    this.framing = f;
     if (f === 'text') return;
-    if (f === 'json' && format !== 'custom' && forced === undefined && !JSON_CONTENT_TYPE.test(options.contentType ?? '')) {
-      probe = [];
+    if (f === 'json' && this.format !== 'custom' && this.forced === undefined && !JSON_CONTENT_TYPE.test(this.options.contentType ?? '')) {
+      this.probe = [];
     }
-    if (f === 'sse') sse = createSseReader();
-    lines = new LineScanner(options.maxLineLength);
-  };
+    if (f === 'sse') this.sse = createSseReader();
+    this.lines = new LineScanner(this.options.maxLineLength);
+  }
 
   /** The first JSON-looking line was not JSON: the stream is plain text after all. */
-  const fallBackToText = (): void => {
-    const raw = (probe ?? []).join('');
-    probe = undefined;
-    lines = undefined;
-    framing = 'text';
-    format = extract !== undefined ? 'custom' : undefined;
-    extractor = undefined;
-    if (raw !== '') emitText(raw);
-  };
+  private fallBackToText(): void {
+    const raw = (this.probe ?? []).join('');
+    this.probe = undefined;
+    this.lines = undefined;
+    this.framing = 'text';
+    this.format = this.extract !== undefined ? 'custom' : undefined;
+    this.extractor = undefined;
+    if (raw !== '') this.emitText(raw);
+  }
 
-  const emitText = (text: string): void => {
-    if (extract !== undefined) runCustom(text);
-    else sink(reset(text), 'text');
-  };
+  private emitText(text: string): void {
+    if (this.extract !== undefined) this.runCustom(text);
+    else this.sink(this.reset(text), 'text');
+  }
 
-  const route = (text: string): void => {
-    if (framing === 'text') {
-      if (text !== '') emitText(text);
+  private route(text: string): void {
+    if (this.framing === 'text') {
+      if (text !== '') this.emitText(text);
       return;
     }
-    probe?.push(text);
+    this.probe?.push(text);
+    const lines = this.lines;
     if (lines === undefined) return;
     try {
-      if (sse !== undefined) feedSse(text, lines, sse);
-      else feedJson(text, lines);
+      if (this.sse !== undefined) this.feedSse(text, lines, this.sse);
+      else this.feedJson(text, lines);
     } catch (e) {
       if (e !== NOT_JSON) throw e;
-      fallBackToText();
+      this.fallBackToText();
     }
-  };
-
-  return {
-    get framing() {
-      return framing;
-    },
-    get format() {
-      return format;
-    },
-    feed(text) {
-      if (framing !== undefined) {
-        route(text);
-        return;
-      }
-      head += text;
-      let i = headBlank;
-      while (i < head.length && isBlank(head.charCodeAt(i))) i++;
-      headBlank = i;
-      let f = i === head.length && i > LEADING_BLANK_LIMIT ? 'text' : detectFraming(head, i);
-      if (f === undefined) return;
-      if (f === 'text' && forced !== undefined) f = 'json';
-      const buffered = head;
-      head = '';
-      start(f);
-      route(buffered);
-    },
-    end(upstreamFailed = false) {
-      if (framing === undefined) {
-        // An undecided start cut by a failure is not text: it is the start of something unknown.
-        if (head === '' || upstreamFailed) return;
-        start(detectFraming(head, headBlank) ?? 'text');
-        const buffered = head;
-        head = '';
-        route(buffered);
-      }
-      try {
-        if (lines !== undefined) endLines(lines);
-      } catch (e) {
-        if (e !== NOT_JSON) throw e;
-        // A first JSON-looking line cut by a failure proves nothing: drop it rather than call it text.
-        if (!upstreamFailed) fallBackToText();
-      }
-      if (sse !== undefined && framing === 'sse') {
-        const data = sse.end();
-        if (data !== undefined) onSseData(data);
-      }
-    },
-  };
+  }
 }

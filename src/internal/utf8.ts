@@ -63,52 +63,61 @@ function unfinishedTail(bytes: Uint8Array): number {
  * @internal
  */
 export function createUtf8Decoder(fatal = false): Utf8Decoder {
-  const decoder = new TextDecoder('utf-8', { fatal, ignoreBOM: true });
-  let offset = 0;
-  let tail: Uint8Array | undefined;
-  let atStart = true; // no code point decoded yet: a leading U+FEFF is a BOM
-  const fail = (cause: unknown, at: number): never => {
-    throw new SageMakerStreamError({
-      kind: 'decode',
-      message: buildMessage('decode', { detail: `invalid UTF-8 in the response near byte ${at}` }),
-      cause,
-    });
-  };
-  const decodeComplete = (bytes: Uint8Array, at: number): string => {
+  return new StreamUtf8Decoder(fatal ? FATAL : LENIENT);
+}
+
+// One-shot decoding keeps no state between calls, so every stream shares these two.
+const LENIENT = new TextDecoder('utf-8', { ignoreBOM: true });
+const FATAL = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** {@link createUtf8Decoder}'s decoder: its state in the fields of one object. */
+class StreamUtf8Decoder implements Utf8Decoder {
+  private offset = 0;
+  private tail: Uint8Array | undefined = undefined;
+  private atStart = true; // no code point decoded yet: a leading U+FEFF is a BOM
+
+  constructor(private readonly decoder: TextDecoder) {}
+
+  decode(chunk: Uint8Array): string {
+    const at = this.offset;
+    this.offset += chunk.length;
+    let bytes = chunk;
+    const tail = this.tail;
+    if (tail !== undefined) {
+      bytes = new Uint8Array(tail.length + chunk.length);
+      bytes.set(tail);
+      bytes.set(chunk, tail.length);
+      this.tail = undefined;
+    }
+    const keep = unfinishedTail(bytes);
+    if (keep === 0) return this.decodeComplete(bytes, at);
+    const end = bytes.length - keep;
+    this.tail = bytes.slice(end);
+    return end === 0 ? '' : this.decodeComplete(bytes.subarray(0, end), at);
+  }
+
+  end(): string {
+    const rest = this.tail;
+    if (rest === undefined) return '';
+    this.tail = undefined;
+    return this.decodeComplete(rest, this.offset);
+  }
+
+  private decodeComplete(bytes: Uint8Array, at: number): string {
     let text: string;
     try {
-      text = decoder.decode(bytes);
+      text = this.decoder.decode(bytes);
     } catch (e) {
-      return fail(e, at);
+      throw new SageMakerStreamError({
+        kind: 'decode',
+        message: buildMessage('decode', { detail: `invalid UTF-8 in the response near byte ${at}` }),
+        cause: e,
+      });
     }
-    if (atStart && text.length > 0) {
-      atStart = false;
+    if (this.atStart && text.length > 0) {
+      this.atStart = false;
       if (text.charCodeAt(0) === 0xfeff) return text.slice(1);
     }
     return text;
-  };
-  return {
-    decode(chunk) {
-      const at = offset;
-      offset += chunk.length;
-      let bytes = chunk;
-      if (tail !== undefined) {
-        bytes = new Uint8Array(tail.length + chunk.length);
-        bytes.set(tail);
-        bytes.set(chunk, tail.length);
-        tail = undefined;
-      }
-      const keep = unfinishedTail(bytes);
-      if (keep === 0) return decodeComplete(bytes, at);
-      const end = bytes.length - keep;
-      tail = bytes.slice(end);
-      return end === 0 ? '' : decodeComplete(bytes.subarray(0, end), at);
-    },
-    end() {
-      if (tail === undefined) return '';
-      const rest = tail;
-      tail = undefined;
-      return decodeComplete(rest, offset);
-    },
-  };
+  }
 }

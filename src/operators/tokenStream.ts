@@ -1,12 +1,12 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Observer, type Subscriber } from 'rxjs';
 import type { Fields } from '../formats/schemas.js';
 import { redactRequestBody, toStreamError } from '../internal/classify.js';
 import { contentTypeHints, requestBodyHints } from '../internal/responseHints.js';
 import { createTokenParser, type TokenParser, type TokenParserOptions, type TokenSink } from '../internal/tokenParser.js';
-import { createUtf8Decoder } from '../internal/utf8.js';
+import { createUtf8Decoder, type Utf8Decoder } from '../internal/utf8.js';
 import type { TokensConfig } from './tokens.js';
 import { operate } from '../internal/operate.js';
-import { activeRecorder } from '../internal/recorder.js';
+import { activeRecorder, type Recorder } from '../internal/recorder.js';
 
 /**
  * The text of a value as `tokens()` and `tokenEvents()` show it: `undefined` when it has none,
@@ -35,65 +35,87 @@ export function tokenStream<R>(
   textOnly = false,
 ): Observable<R> {
   return new Observable<R>((subscriber) => {
-    const sink = createSink(subscriber);
-    const recorder = activeRecorder(); // a streamMetrics() below, if any (see src/internal/recorder.ts)
-    const decoder = createUtf8Decoder(config.fatal ?? false);
-    let parser: TokenParser | undefined;
-    let requestBody: string | undefined; // from invoke$: kept out of in-band error messages
-    const open = (first: Uint8Array | undefined): TokenParser => {
-      if (first !== undefined) requestBody = requestBodyHints.get(first);
-      const options: TokenParserOptions = {
-        includeSpecial: config.includeSpecial ?? false,
-        textOnly,
-        choiceIndex: config.choiceIndex ?? 0,
-        maxLineLength: config.maxLineLength,
-        format: config.format,
-        extract: config.extract,
-        contentType: config.contentType ?? (first === undefined ? undefined : contentTypeHints.get(first)),
-      };
-      if (recorder === undefined) return createTokenParser(options, sink);
-      let recorded = false;
-      return createTokenParser(options, (fields, format) => {
-        if (!recorded) {
-          recorded = true;
-          recorder.format(format);
-        }
-        sink(fields, format);
-      });
-    };
-    const flush = (upstreamFailed: boolean): void => {
-      parser ??= open(undefined);
-      parser.feed(decoder.end());
-      parser.end(upstreamFailed);
-    };
-    operate(source, subscriber, {
-      next(bytes) {
-        try {
-          parser ??= open(bytes);
-          parser.feed(decoder.decode(bytes));
-        } catch (e) {
-          subscriber.error(redactRequestBody(toStreamError(e), requestBody));
-        }
-      },
-      error(err: unknown) {
-        // Deliver what is complete in the buffer (e.g. a last line with no newline), then the
-        // upstream error, which is the real story; a failure of that flush is secondary.
-        try {
-          flush(true);
-        } catch {
-          // the upstream error below wins
-        }
-        if (!subscriber.closed) subscriber.error(err);
-      },
-      complete() {
-        try {
-          flush(false);
-        } catch (e) {
-          subscriber.error(redactRequestBody(toStreamError(e), requestBody));
-          return;
-        }
-        subscriber.complete();
-      },
-    });
+    operate(source, subscriber, new TokenStreamObserver(subscriber, config, createSink(subscriber), textOnly));
   });
+}
+
+/**
+ * One subscription of {@link tokenStream}: bytes in, the sink's values out. Its state is the
+ * fields of one object (not closures), so that a part arriving with cold caches, between the
+ * SDK's own work, touches few objects.
+ */
+class TokenStreamObserver<R> implements Observer<Uint8Array> {
+  private readonly decoder: Utf8Decoder;
+  private readonly recorder: Recorder | undefined = activeRecorder(); // a streamMetrics() below, if any (see src/internal/recorder.ts)
+  private parser: TokenParser | undefined = undefined;
+  private requestBody: string | undefined = undefined; // from invoke$: kept out of in-band error messages
+
+  constructor(
+    private readonly subscriber: Subscriber<R>,
+    private readonly config: TokensConfig,
+    private readonly sink: TokenSink,
+    private readonly textOnly: boolean,
+  ) {
+    this.decoder = createUtf8Decoder(config.fatal ?? false);
+  }
+
+  next(bytes: Uint8Array): void {
+    try {
+      (this.parser ??= this.open(bytes)).feed(this.decoder.decode(bytes));
+    } catch (e) {
+      this.subscriber.error(redactRequestBody(toStreamError(e), this.requestBody));
+    }
+  }
+
+  error(err: unknown): void {
+    // Deliver what is complete in the buffer (e.g. a last line with no newline), then the
+    // upstream error, which is the real story; a failure of that flush is secondary.
+    try {
+      this.flush(true);
+    } catch {
+      // the upstream error below wins
+    }
+    if (!this.subscriber.closed) this.subscriber.error(err);
+  }
+
+  complete(): void {
+    try {
+      this.flush(false);
+    } catch (e) {
+      this.subscriber.error(redactRequestBody(toStreamError(e), this.requestBody));
+      return;
+    }
+    this.subscriber.complete();
+  }
+
+  private flush(upstreamFailed: boolean): void {
+    const parser = (this.parser ??= this.open(undefined));
+    parser.feed(this.decoder.end());
+    parser.end(upstreamFailed);
+  }
+
+  private open(first: Uint8Array | undefined): TokenParser {
+    const config = this.config;
+    if (first !== undefined) this.requestBody = requestBodyHints.get(first);
+    const options: TokenParserOptions = {
+      includeSpecial: config.includeSpecial ?? false,
+      textOnly: this.textOnly,
+      choiceIndex: config.choiceIndex ?? 0,
+      maxLineLength: config.maxLineLength,
+      format: config.format,
+      extract: config.extract,
+      contentType: config.contentType ?? (first === undefined ? undefined : contentTypeHints.get(first)),
+    };
+    const recorder = this.recorder;
+    const sink = this.sink;
+    if (recorder === undefined) return createTokenParser(options, sink);
+    let recorded = false;
+    return createTokenParser(options, (fields, format) => {
+      if (!recorded) {
+        recorded = true;
+        recorder.format(format);
+      }
+      sink(fields, format);
+    });
+  }
 }
