@@ -72,7 +72,7 @@ export class LineScanner {
       if (text.charCodeAt(0) === LF) pos = 1;
     }
     this.pos = pos;
-    this.lf = text.indexOf('\n', pos);
+    this.lf = -2; // not looked up yet: a caller that splits the chunk itself (plainFrom) never needs it
     this.cr = text.indexOf('\r', pos);
   }
 
@@ -84,7 +84,7 @@ export class LineScanner {
     if (pos >= n) return false;
     let lf = this.lf;
     let cr = this.cr;
-    if (lf !== -1 && lf < pos) this.lf = lf = chunk.indexOf('\n', pos);
+    if (lf !== -1 && lf < pos) this.lf = lf = chunk.indexOf('\n', pos); // also when -2: not looked up yet
     if (cr !== -1 && cr < pos) this.cr = cr = chunk.indexOf('\r', pos);
     const end = lf === -1 ? cr : cr === -1 || lf < cr ? lf : cr;
     if (end === -1) {
