@@ -123,6 +123,7 @@ if (want('memory')) {
   if (ours && bare) results.memory = { ours, bare };
 }
 if (want('abort')) results.abort = await bench('abort.mjs');
+if (want('inlining')) results.inlining = await bench('inlining.mjs'); // structural: fails if a parser loop becomes inlinable
 machine.loadAfter = os
   .loadavg()
   .map((l) => l.toFixed(2))
@@ -268,6 +269,16 @@ if (results.abort) {
   md(
     `For comparison, leaving a raw \`for await\` with \`break\`: socket closed within 1 s: ${r.breakOnly.closedWithin1s ? 'yes' : '**no**'}; ` +
       `the endpoint went on to send ${r.breakOnly.partsSentAfterBreak} more parts.`,
+  );
+}
+if (results.inlining) {
+  const r = results.inlining;
+  md();
+  md(
+    `Structure (not a timing): the token parser's per-chunk loops have ${Object.entries(r.sizes)
+      .map(([k, v]) => `\`${k}\` ${v ?? '?'}`)
+      .join(' and ')} bytes of bytecode, over the ${r.limit} that V8 inlines, so each is optimised on its own ` +
+      `(\`bench/inlining.mjs\`; round 2, fix 7 below): ${r.ok ? 'yes' : '**no**'}.`,
   );
 }
 md();
