@@ -23,7 +23,6 @@ export type CustomExtractor = (value: unknown) => string | null | undefined;
 
 /** Options of the token parser. @internal */
 export interface TokenParserOptions {
-  readonly includeSpecial: boolean;
   /** Only the text and `special` of each value are read (see {@link ExtractState.textOnly}). */
   readonly textOnly?: boolean | undefined;
   readonly choiceIndex: number;
@@ -126,7 +125,6 @@ class StreamTokenParser implements TokenParser {
   private readonly forced: TokenFormat | undefined;
   private readonly extract: CustomExtractor | undefined;
   private readonly textOnly: boolean;
-  private readonly choiceIndex: number;
   private extractor: Extractor | undefined = undefined; // EXTRACTORS[format], once the format is known
   private head = '';
   private headBlank = 0; // leading blank characters of `head` already scanned
@@ -154,7 +152,6 @@ class StreamTokenParser implements TokenParser {
     this.forced = options.format;
     this.extract = options.extract;
     this.textOnly = options.textOnly ?? false;
-    this.choiceIndex = options.choiceIndex;
     this.framing = this.forced === 'text' ? 'text' : undefined;
     this.format = this.extract !== undefined ? 'custom' : this.forced;
     this.state = { choiceIndex: options.choiceIndex, previous: '', textOnly: this.textOnly };
@@ -264,7 +261,7 @@ class StreamTokenParser implements TokenParser {
       return;
     }
     let v = value;
-    if (Array.isArray(v)) v = v[this.choiceIndex]; // a batch answer: one element per prompt
+    if (Array.isArray(v)) v = v[this.state.choiceIndex]; // a batch answer: one element per prompt
     if (!isObj(v)) return;
     const err = inBandError(v);
     let extractor = this.extractor;

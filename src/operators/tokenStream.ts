@@ -98,7 +98,6 @@ class TokenStreamObserver<R> implements Observer<Uint8Array> {
     const config = this.config;
     if (first !== undefined) this.requestBody = requestBodyHints.get(first);
     const options: TokenParserOptions = {
-      includeSpecial: config.includeSpecial ?? false,
       textOnly: this.textOnly,
       choiceIndex: config.choiceIndex ?? 0,
       maxLineLength: config.maxLineLength,
