@@ -1,7 +1,8 @@
 import { InternalStreamFailure, ModelError, ModelStreamError, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
-import { Observable, of, take, tap, throwError } from 'rxjs';
+import { of, take, tap, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { SageMakerStreamError, mapStreamErrors, type SageMakerStreamErrorKind } from '../../src/index.js';
+import { countingSource } from '../support/chunks.js';
 
 const ACCESS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 const SIGNATURE = '5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7';
@@ -58,18 +59,11 @@ describe('mapStreamErrors', () => {
     });
 
     it('lets take cut a synchronous source', () => {
-      let pulled = 0;
-      const source = new Observable<number>((subscriber) => {
-        for (let i = 0; i < 100 && !subscriber.closed; i++) {
-          pulled++;
-          subscriber.next(i);
-        }
-        subscriber.complete();
-      });
+      const { source, pulled } = countingSource(100, (i) => i);
       scheduler.run(({ expectObservable }) => {
         expectObservable(source.pipe(mapStreamErrors(), take(2))).toBe('(ab|)', { a: 0, b: 1 });
       });
-      expect(pulled).toBe(2);
+      expect(pulled()).toBe(2);
     });
 
     it('passes an error that already is a SageMakerStreamError as the very same object', () => {

@@ -1,6 +1,7 @@
-import { defer, Observable, take, tap } from 'rxjs';
+import { defer, take, tap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { SageMakerStreamError, retryOnStreamFailure, type RetryNotice, type SageMakerStreamErrorKind } from '../../src/index.js';
+import { countingSource } from '../support/chunks.js';
 
 function streamError(kind: SageMakerStreamErrorKind, retryable: boolean): SageMakerStreamError {
   return new SageMakerStreamError({ kind, message: `SageMaker: ${kind}`, retryable });
@@ -310,18 +311,11 @@ describe('retryOnStreamFailure', () => {
     });
 
     it('lets take cut a synchronous source', () => {
-      let pulled = 0;
-      const source = new Observable<number>((subscriber) => {
-        for (let i = 0; i < 100 && !subscriber.closed; i++) {
-          pulled++;
-          subscriber.next(i);
-        }
-        subscriber.complete();
-      });
+      const { source, pulled } = countingSource(100, (i) => i);
       scheduler.run(({ expectObservable }) => {
         expectObservable(source.pipe(retryOnStreamFailure(), take(2))).toBe('(ab|)', { a: 0, b: 1 });
       });
-      expect(pulled).toBe(2);
+      expect(pulled()).toBe(2);
     });
 
     it('passes values and completion through untouched when nothing fails', () => {

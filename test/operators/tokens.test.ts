@@ -1,6 +1,7 @@
-import { defer, from, Observable, take } from 'rxjs';
+import { defer, from, take, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { SageMakerStreamError, tokens, type TokensConfig } from '../../src/index.js';
+import { countingSource } from '../support/chunks.js';
 
 const encoder = new TextEncoder();
 const utf8 = (text: string): Uint8Array => encoder.encode(text);
@@ -638,18 +639,11 @@ describe('tokens() marbles', () => {
   });
 
   it('stops a synchronous source once take has the tokens it needs', () => {
-    let pulled = 0;
-    const source = new Observable<Uint8Array>((subscriber) => {
-      for (let i = 0; i < 50 && !subscriber.closed; i++) {
-        pulled++;
-        subscriber.next(utf8(`{"token": {"id": ${i}, "text": "t${i}", "log_prob": -0.1}}\n`));
-      }
-      subscriber.complete();
-    });
+    const { source, pulled } = countingSource(50, (i) => utf8(`{"token": {"id": ${i}, "text": "t${i}", "log_prob": -0.1}}\n`));
     scheduler.run(({ expectObservable }) => {
       expectObservable(source.pipe(tokens(), take(2))).toBe('(xy|)', { x: 't0', y: 't1' });
     });
-    expect(pulled).toBe(2);
+    expect(pulled()).toBe(2);
   });
 
   it('flushes an unterminated SSE event at completion', () => {
