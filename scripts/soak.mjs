@@ -23,6 +23,7 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { concat, from, take, takeUntil, throwError, timer } from 'rxjs';
 import { invoke$, invokeAll$, retryOnStreamFailure, SageMakerStreamError, streamMetrics, tokens } from 'rx-sagemaker';
 import { CONTAINER_FORMATS, renderStream, splitBytes, startEmulator } from 'rx-sagemaker/testing';
+import { rng } from '../bench/lib/harness.mjs';
 
 // stdout and stderr open their handles when first used: open them before the baseline.
 void process.stdout;
@@ -59,18 +60,7 @@ if (typeof globalThis.gc !== 'function') {
 // ---------------------------------------------------------------------------------------------
 // Random plans
 
-/** mulberry32: a small seeded PRNG, so a run can be replayed with --seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+const random = rng(SEED); // mulberry32: seeded, so a run can be replayed with --seed
 const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
 const pick = (list) => list[Math.floor(random() * list.length)];
 const chance = (p) => random() < p;
