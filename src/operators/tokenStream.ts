@@ -1,4 +1,4 @@
-import { Observable, type Observer, type Subscriber } from 'rxjs';
+import { Observable, type Observer, type Subscriber, type Subscription } from 'rxjs';
 import type { Fields } from '../formats/schemas.js';
 import { redactRequestBody, toStreamError } from '../internal/classify.js';
 import { contentTypeHints, requestBodyHints } from '../internal/responseHints.js';
@@ -6,7 +6,7 @@ import { createTokenParser, type TokenParser, type TokenParserOptions, type Toke
 import { createUtf8Decoder, type Utf8Decoder } from '../internal/utf8.js';
 import type { TokensConfig } from './tokens.js';
 import { operate } from '../internal/operate.js';
-import { activeRecorder, type Recorder } from '../internal/recorder.js';
+import { activeRecorder, withRecorder, type Recorder } from '../internal/recorder.js';
 
 /**
  * The text of a value as `tokens()` and `tokenEvents()` show it: `undefined` when it has none,
@@ -35,8 +35,34 @@ export function tokenStream<R>(
   textOnly = false,
 ): Observable<R> {
   return new Observable<R>((subscriber) => {
+    if (warm === undefined) keepWarm();
     operate(source, subscriber, new TokenStreamObserver(subscriber, config, createSink(subscriber), textOnly));
   });
+}
+
+/** One event of TGI's stream: enough for the parser to build its line scanner and SSE reader. */
+const WARM_PART = new TextEncoder().encode('data:{"token":{"id":0,"text":"","special":true}}\n\n');
+
+/**
+ * A `tokens()` subscription of rx-sagemaker's own that is never closed, started by the first
+ * subscription of `tokens()` or `tokenEvents()`: it holds no user object, no timer and no handle,
+ * and keeps about 5 KB of heap for the life of the process.
+ *
+ * Why: V8 specialises the optimised parsing code for the hidden classes ("maps") of the objects a
+ * stream is made of (its rxjs subscribers, this file's observer, the parser, the line scanner, the
+ * SSE reader). A map lives only as long as some object has it, so a full garbage collection while
+ * no stream was alive (a server between requests; the end-to-end benchmark's collection before
+ * every run) took the maps with it, and V8 threw the code away: the next stream ran on slower
+ * code while the parser's loop (20–40 ms of compiling each time) was optimised again. One idle
+ * stream keeps those maps alive. `bench/warm.mjs` checks it; BENCHMARKS.md, round 3, has figures.
+ */
+let warm: Subscription | 'starting' | undefined;
+
+function keepWarm(): void {
+  warm = 'starting'; // the subscription below passes through tokenStream too
+  const source = new Observable<Uint8Array>((s) => s.next(WARM_PART));
+  // Outside any streamMetrics() chain, whose recorder it must not pick up.
+  warm = withRecorder(undefined, () => tokenStream<never>(source, {}, () => () => undefined, true).subscribe({ error: () => undefined }));
 }
 
 /**
