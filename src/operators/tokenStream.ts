@@ -40,9 +40,6 @@ export function tokenStream<R>(
   });
 }
 
-/** One event of TGI's stream: enough for the parser to build its line scanner and SSE reader. */
-const WARM_PART = new TextEncoder().encode('data:{"token":{"id":0,"text":"","special":true}}\n\n');
-
 /**
  * A `tokens()` subscription of rx-sagemaker's own that is never closed, started by the first
  * subscription of `tokens()` or `tokenEvents()`: it holds no user object, no timer and no handle,
@@ -54,15 +51,21 @@ const WARM_PART = new TextEncoder().encode('data:{"token":{"id":0,"text":"","spe
  * no stream was alive (a server between requests; the end-to-end benchmark's collection before
  * every run) took the maps with it, and V8 threw the code away: the next stream ran on slower
  * code while the parser's loop (20–40 ms of compiling each time) was optimised again. One idle
- * stream keeps those maps alive. `bench/warm.mjs` checks it; BENCHMARKS.md, round 3, has figures.
+ * stream keeps those maps alive (the SDK's own per-request objects are not ours to keep). `bench/warm.mjs` checks it; BENCHMARKS.md, round 3, has figures.
  */
 let warm: Subscription | 'starting' | undefined;
 
 function keepWarm(): void {
   warm = 'starting'; // the subscription below passes through tokenStream too
-  const source = new Observable<Uint8Array>((s) => s.next(WARM_PART));
-  // Outside any streamMetrics() chain, whose recorder it must not pick up.
-  warm = withRecorder(undefined, () => tokenStream<never>(source, {}, () => () => undefined, true).subscribe({ error: () => undefined }));
+  try {
+    // One TGI event: enough for the parser to build its line scanner and SSE reader.
+    const part = new TextEncoder().encode('data:{"token":{"id":0,"text":"","special":true}}\n\n');
+    const source = new Observable<Uint8Array>((s) => s.next(part));
+    // Outside any streamMetrics() chain, whose recorder it must not pick up.
+    warm = withRecorder(undefined, () => tokenStream<never>(source, {}, () => () => undefined, true).subscribe({ error: () => undefined }));
+  } catch {
+    // Only an optimisation: whatever happens here must not reach the caller's stream.
+  }
 }
 
 /**
