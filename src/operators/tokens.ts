@@ -88,6 +88,10 @@ export interface TokensConfig {
  * before any failure are emitted before the error. `tokens()` is the text-only view of
  * {@link tokenEvents}.
  *
+ * The first subscription of `tokens()` or `tokenEvents()` in a process also starts one idle
+ * internal stream that never ends (about 5 KB, no timer, no handle, nothing of yours): it keeps
+ * the parser's optimised code alive between requests (see BENCHMARKS.md, round 3).
+ *
  * ```
  * source:   --'data:{"token":{"text":"Hi"'--'}}\n\ndata:[DONE]\n\n'--|
  * result:   -----------------------------------"Hi"-------------------|
