@@ -14,6 +14,7 @@ import { buildMessage, toStreamError } from './classify.js';
 import { splitJsonValues } from './json.js';
 import { LineScanner } from './lines.js';
 import { createSseReader, type SseReader } from './sse.js';
+import { readTgiToken } from './tgiLine.js';
 
 /** The framing detected from the first bytes of a stream. @internal */
 export type Framing = 'sse' | 'json' | 'text';
@@ -126,6 +127,7 @@ class StreamTokenParser implements TokenParser {
   private readonly extract: CustomExtractor | undefined;
   private readonly textOnly: boolean;
   private extractor: Extractor | undefined = undefined; // EXTRACTORS[format], once the format is known
+  private tgiText = false; // tokens() on TGI: the common token event is read without JSON.parse (tgiLine.ts)
   private head = '';
   private headBlank = 0; // leading blank characters of `head` already scanned
   private probe: string[] | undefined = undefined; // raw text kept until the first JSON value proves the framing
@@ -276,6 +278,7 @@ class StreamTokenParser implements TokenParser {
         );
       }
       extractor = this.extractor = EXTRACTORS[format];
+      this.tgiText = format === 'tgi' && this.textOnly;
     }
     extractor(v, this.reset(undefined), this.state);
     this.sink(this.fields, this.format as TokenFormat);
@@ -340,6 +343,10 @@ class StreamTokenParser implements TokenParser {
 
   /** The data of an event that starts with `{` (from line `line`): a JSON object, most likely. */
   private onJsonData(data: string, line: number): void {
+    if (this.tgiText && readTgiToken(data, this.fields)) {
+      this.sink(this.fields, 'tgi');
+      return;
+    }
     this.dataLine = line;
     let value: unknown;
     try {
@@ -550,6 +557,7 @@ class StreamTokenParser implements TokenParser {
     this.framing = 'text';
     this.format = this.extract !== undefined ? 'custom' : undefined;
     this.extractor = undefined;
+    this.tgiText = false;
     if (raw !== '') this.emitText(raw);
   }
 
