@@ -55,7 +55,7 @@ const TAIL = ',"generated_text":null,"details":null}';
  * JSON) returns `false`, and the caller parses the data with `JSON.parse` as before. So when it
  * returns `true`, `JSON.parse` would have given an object with exactly these members, no in-band
  * error, and the same `text` and `special` (checked by a property test against `JSON.parse` on
- * generated and mutated lines, test/internal/tgiLine.test.ts).
+ * generated and mutated lines, test/formats/tgiLine.test.ts).
  *
  * It sets only `fields.text` and `fields.special`: for `tokens()`, which reads nothing else. The
  * event's other values are not read (`tokenEvents()` parses every value).
