@@ -86,6 +86,18 @@ export interface Fields {
   logprob: number | undefined;
 }
 
+/** A `Fields` with nothing in it, for a parser to reuse between values. @internal */
+export function emptyFields(): Fields {
+  return {
+    text: undefined,
+    special: false,
+    finishReason: undefined,
+    promptTokens: undefined,
+    completionTokens: undefined,
+    logprob: undefined,
+  };
+}
+
 /** Per-stream state and options of the extractors. @internal */
 export interface ExtractState {
   readonly choiceIndex: number;

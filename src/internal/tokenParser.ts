@@ -2,6 +2,7 @@ import { SageMakerStreamError } from '../errors/SageMakerStreamError.js';
 import {
   EXTRACTORS,
   detectFormat,
+  emptyFields,
   errorEventError,
   inBandError,
   isObj,
@@ -138,14 +139,7 @@ class StreamTokenParser implements TokenParser {
   private lines: LineScanner | undefined = undefined;
   private sse: SseReader | undefined = undefined; // SSE framing: the event-stream fields
   private readonly state: ExtractState;
-  private readonly fields: Fields = {
-    text: undefined,
-    special: false,
-    finishReason: undefined,
-    promptTokens: undefined,
-    completionTokens: undefined,
-    logprob: undefined,
-  };
+  private readonly fields: Fields = emptyFields();
 
   constructor(
     private readonly options: TokenParserOptions,

@@ -1,18 +1,9 @@
 import * as fc from 'fast-check';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { tokenEvents, tokens, SageMakerStreamError } from '../../src/index.js';
-import type { Fields } from '../../src/formats/schemas.js';
+import { emptyFields } from '../../src/formats/schemas.js';
 import { readTgiToken } from '../../src/internal/tgiLine.js';
 import { chunkings, outcomeOf, utf8 } from '../support/chunks.js';
-
-const newFields = (): Fields => ({
-  text: undefined,
-  special: false,
-  finishReason: undefined,
-  promptTokens: undefined,
-  completionTokens: undefined,
-  logprob: undefined,
-});
 
 interface TgiToken {
   index: number | undefined;
@@ -75,7 +66,7 @@ describe('readTgiToken: TGI token events read without JSON.parse', () => {
     fc.assert(
       fc.property(tgiToken, (t) => {
         const line = tgiLine(t);
-        const fields = newFields();
+        const fields = emptyFields();
         const read = readTgiToken(line, fields);
         const needsEscape = JSON.stringify(t.text).slice(1, -1) !== t.text;
         expect(read).toBe(!needsEscape);
@@ -130,7 +121,7 @@ describe('readTgiToken: TGI token events read without JSON.parse', () => {
           else if (e.kind === 'insert') line = line.slice(0, at) + e.char + line.slice(at);
           else line = line.slice(0, at) + e.char + line.slice(at + 1);
         }
-        const fields = newFields();
+        const fields = emptyFields();
         if (readTgiToken(line, fields)) {
           expect({ text: fields.text, special: fields.special }).toEqual(parsedShape(line));
         }
@@ -179,7 +170,7 @@ describe('readTgiToken: TGI token events read without JSON.parse', () => {
     ['LMI', '{"token":{"id":[1],"text":"a","log_prob":-1},"generated_text":null,"details":null}'],
     ['an empty string', ''],
   ])('leaves %s to JSON.parse', (_name, line) => {
-    const fields = newFields();
+    const fields = emptyFields();
     expect(readTgiToken(line, fields)).toBe(false);
     expect(fields.text).toBeUndefined();
   });
