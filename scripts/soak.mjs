@@ -417,9 +417,13 @@ async function session(plans, { sequential, concurrent }) {
     const stuck = emulator.requests.filter((r) => r.outcome === 'running').length;
     checks.push({ name: 'emulator: every request ended', ok: stuck === 0, detail: `${stuck} still running` });
   } finally {
-    // Every connection still open is an idle keep-alive socket in the client's pool...
+    // Every connection still open is an idle keep-alive socket in the client's pool... A socket
+    // the client destroyed a moment ago (an aborted request) leaves its pool at once but reaches
+    // the emulator's side a little later: give that close up to 1 s, as above.
     const agent = await agentOf(client);
-    const idle = Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+    const idleSockets = () => Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+    await emulator.waitFor(() => emulator.openConnections === idleSockets(), 1000).catch(() => undefined);
+    const idle = idleSockets();
     checks.push({
       name: 'emulator: every open connection is an idle keep-alive socket of the client',
       ok: emulator.openConnections === idle,
